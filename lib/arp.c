@@ -1,0 +1,297 @@
+/* arp.c — ARP for Ethernet/IPv4 (RFC 826, RFC 1122 §2.3.2, RFC 5227 for
+ * the gratuitous announcement).
+ *
+ * The cache is a per-worker open-addressing table (linear probing).
+ * Entries are never deleted, only reused for the same IP, so probing needs
+ * no tombstones; a request flood cannot fill it because entries are created
+ * from incoming requests only while the table is under 3/4 full (RFC 826's
+ * "merge" rule updates existing entries regardless).
+ *
+ * A RESOLVED entry past its lifetime keeps being used while a refresh
+ * request goes out (unicast-free: broadcast) once per retry period; if
+ * max_retries go unanswered it falls back to INCOMPLETE and packets queue.
+ */
+#include <string.h>
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_hash_crc.h>
+#include "hare_worker.h"
+#include "arp.h"
+#include "eth.h"
+
+#define ARP_MASK (HARE_ARP_TABLE_SIZE - 1)
+
+static inline uint32_t
+arp_slot(uint32_t ip)
+{
+	return rte_hash_crc_4byte(ip, 0x5a5a5a5a) & ARP_MASK;
+}
+
+struct hare_arp_entry *
+hare_arp_lookup(struct hare_worker *w, uint32_t ip)
+{
+	uint32_t i = arp_slot(ip);
+
+	for (uint32_t n = 0; n < HARE_ARP_TABLE_SIZE; n++, i = (i + 1) & ARP_MASK) {
+		struct hare_arp_entry *e = &w->arp.entries[i];
+
+		if (e->state == HARE_ARP_FREE)
+			return NULL;
+		if (e->ip == ip)
+			return e;
+	}
+	return NULL;
+}
+
+/* Find or create the entry for ip; NULL when the table is full. */
+static struct hare_arp_entry *
+arp_get(struct hare_worker *w, uint32_t ip)
+{
+	uint32_t i = arp_slot(ip);
+
+	for (uint32_t n = 0; n < HARE_ARP_TABLE_SIZE; n++, i = (i + 1) & ARP_MASK) {
+		struct hare_arp_entry *e = &w->arp.entries[i];
+
+		if (e->ip == ip && e->state != HARE_ARP_FREE)
+			return e;
+		if (e->state == HARE_ARP_FREE) {
+			if (w->arp.n_used >= HARE_ARP_TABLE_SIZE - 1)
+				return NULL; /* keep one FREE slot to end probes */
+			memset(e, 0, sizeof(*e));
+			e->ip = ip;
+			e->state = HARE_ARP_INCOMPLETE;
+			w->arp.n_used++;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+/* Build and queue an ARP packet. */
+static void
+arp_send(struct hare_worker *w, uint16_t op, uint32_t sip,
+	 const struct rte_ether_addr *tha, uint32_t tip,
+	 const struct rte_ether_addr *eth_dst)
+{
+	struct rte_mbuf *m = hare_alloc_mbuf(w);
+	struct rte_arp_hdr *a;
+
+	if (m == NULL)
+		return;
+	a = (struct rte_arp_hdr *)rte_pktmbuf_append(m, sizeof(*a));
+	if (a == NULL) {
+		w->stats.drop_no_mbuf++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	a->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
+	a->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	a->arp_hlen = RTE_ETHER_ADDR_LEN;
+	a->arp_plen = 4;
+	a->arp_opcode = rte_cpu_to_be_16(op);
+	rte_ether_addr_copy(&w->mac, &a->arp_data.arp_sha);
+	a->arp_data.arp_sip = sip;
+	rte_ether_addr_copy(tha, &a->arp_data.arp_tha);
+	a->arp_data.arp_tip = tip;
+	hare_eth_output(w, m, eth_dst, RTE_ETHER_TYPE_ARP);
+}
+
+/* Our address on the prefix that holds ip, else our first address. */
+static uint32_t
+arp_source_for(const struct hare_worker *w, uint32_t ip)
+{
+	const struct hare_config *cfg = w->cfg;
+
+	for (unsigned i = 0; i < cfg->n_ips; i++)
+		if (((ip ^ cfg->ips[i].addr) & cfg->ips[i].netmask) == 0)
+			return cfg->ips[i].addr;
+	return cfg->n_ips ? cfg->ips[0].addr : 0;
+}
+
+static void
+arp_request(struct hare_worker *w, struct hare_arp_entry *e)
+{
+	static const struct rte_ether_addr zero_mac;
+	struct rte_ether_addr bcast;
+
+	memset(&bcast, 0xff, sizeof(bcast));
+	e->retries++;
+	e->next_retry_ms = w->now_ms + w->cfg->arp_retry_ms;
+	w->stats.arp_tx_request++;
+	arp_send(w, RTE_ARP_OP_REQUEST, arp_source_for(w, e->ip), &zero_mac, e->ip, &bcast);
+}
+
+/* Send every packet held for a freshly resolved entry. */
+static void
+arp_flush_pending(struct hare_worker *w, struct hare_arp_entry *e)
+{
+	for (unsigned i = 0; i < e->n_pending; i++)
+		hare_eth_output(w, e->pending[i], &e->mac, RTE_ETHER_TYPE_IPV4);
+	e->n_pending = 0;
+}
+
+static void
+arp_drop_pending(struct hare_worker *w, struct hare_arp_entry *e)
+{
+	for (unsigned i = 0; i < e->n_pending; i++)
+		rte_pktmbuf_free(e->pending[i]);
+	w->stats.drop_arp_unresolved += e->n_pending;
+	e->n_pending = 0;
+}
+
+static void
+arp_learn(struct hare_worker *w, struct hare_arp_entry *e, const struct rte_ether_addr *mac)
+{
+	rte_ether_addr_copy(mac, &e->mac);
+	e->state = HARE_ARP_RESOLVED;
+	e->retries = 0;
+	e->expire_ms = w->now_ms + w->cfg->arp_timeout_ms;
+	arp_flush_pending(w, e);
+}
+
+void
+hare_arp_input(struct hare_worker *w, struct rte_mbuf *m)
+{
+	struct rte_arp_hdr *a;
+	struct hare_arp_entry *e;
+	uint16_t op;
+	uint32_t sip, tip;
+	bool for_us;
+
+	if (unlikely(rte_pktmbuf_data_len(m) < sizeof(struct rte_ether_hdr) + sizeof(*a))) {
+		w->stats.drop_bad_len++;
+		goto out;
+	}
+	a = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, sizeof(struct rte_ether_hdr));
+	if (unlikely(a->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) ||
+		     a->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+		     a->arp_hlen != RTE_ETHER_ADDR_LEN || a->arp_plen != 4)) {
+		w->stats.drop_bad_header++;
+		goto out;
+	}
+	op = rte_be_to_cpu_16(a->arp_opcode);
+	if (unlikely(op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY)) {
+		w->stats.drop_bad_header++;
+		goto out;
+	}
+	if (unlikely(!rte_is_unicast_ether_addr(&a->arp_data.arp_sha))) {
+		w->stats.drop_martian++;
+		goto out;
+	}
+	sip = a->arp_data.arp_sip;
+	tip = a->arp_data.arp_tip;
+	for_us = hare_config_ip_index(w->cfg, tip) >= 0;
+	if (op == RTE_ARP_OP_REQUEST)
+		w->stats.arp_rx_request++;
+	else
+		w->stats.arp_rx_reply++;
+
+	/* RFC 826 merge: update an existing entry for the sender; create one
+	 * only when the packet is for us (sender will talk to us) and a probe's
+	 * zero sender address is not being announced. */
+	if (sip != 0) {
+		e = hare_arp_lookup(w, sip);
+		if (e == NULL && for_us && w->arp.n_used < HARE_ARP_TABLE_SIZE * 3 / 4)
+			e = arp_get(w, sip);
+		if (e != NULL)
+			arp_learn(w, e, &a->arp_data.arp_sha);
+	}
+	if (!for_us) {
+		if (op == RTE_ARP_OP_REQUEST || sip == 0)
+			w->stats.drop_not_for_us++;
+		goto out;
+	}
+	if (op == RTE_ARP_OP_REQUEST) {
+		/* Answer in a fresh mbuf so the request can be freed as usual. */
+		struct rte_ether_addr sha = a->arp_data.arp_sha;
+
+		w->stats.arp_tx_reply++;
+		arp_send(w, RTE_ARP_OP_REPLY, tip, &sha, sip, &sha);
+	}
+out:
+	rte_pktmbuf_free(m);
+}
+
+void
+hare_arp_output(struct hare_worker *w, struct rte_mbuf *m, uint32_t nh)
+{
+	struct hare_arp_entry *e = hare_arp_lookup(w, nh);
+
+	if (likely(e != NULL && e->state == HARE_ARP_RESOLVED)) {
+		if (unlikely(w->now_ms >= e->expire_ms && w->now_ms >= e->next_retry_ms)) {
+			if (e->retries >= w->cfg->arp_max_retries) {
+				e->state = HARE_ARP_INCOMPLETE; /* stale: resolve anew */
+				e->retries = 0;
+				goto incomplete;
+			}
+			arp_request(w, e);
+		}
+		hare_eth_output(w, m, &e->mac, RTE_ETHER_TYPE_IPV4);
+		return;
+	}
+	if (e == NULL) {
+		e = arp_get(w, nh);
+		if (e == NULL) {
+			w->stats.drop_arp_unresolved++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+	}
+incomplete:
+	if (e->n_pending == HARE_ARP_PENDING_MAX) {
+		w->stats.drop_arp_unresolved++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	e->pending[e->n_pending++] = m;
+	/* A failed resolution starts over on the next packet. */
+	if (e->retries == 0 || e->retries >= w->cfg->arp_max_retries) {
+		e->retries = 0;
+		arp_request(w, e);
+	}
+}
+
+void
+hare_arp_tick(struct hare_worker *w)
+{
+	if (w->arp.n_used == 0)
+		return;
+	for (uint32_t i = 0; i < HARE_ARP_TABLE_SIZE; i++) {
+		struct hare_arp_entry *e = &w->arp.entries[i];
+
+		if (e->state != HARE_ARP_INCOMPLETE || e->n_pending == 0 ||
+		    w->now_ms < e->next_retry_ms)
+			continue;
+		if (e->retries >= w->cfg->arp_max_retries)
+			arp_drop_pending(w, e);
+		else
+			arp_request(w, e);
+	}
+}
+
+void
+hare_arp_announce(struct hare_worker *w)
+{
+	static const struct rte_ether_addr zero_mac;
+	struct rte_ether_addr bcast;
+
+	memset(&bcast, 0xff, sizeof(bcast));
+	for (unsigned i = 0; i < w->cfg->n_ips; i++) {
+		uint32_t ip = w->cfg->ips[i].addr;
+
+		w->stats.arp_tx_gratuitous++;
+		arp_send(w, RTE_ARP_OP_REQUEST, ip, &zero_mac, ip, &bcast);
+	}
+}
+
+void
+hare_arp_flush_all(struct hare_worker *w)
+{
+	for (uint32_t i = 0; i < HARE_ARP_TABLE_SIZE; i++) {
+		struct hare_arp_entry *e = &w->arp.entries[i];
+
+		for (unsigned k = 0; k < e->n_pending; k++)
+			rte_pktmbuf_free(e->pending[k]);
+		e->n_pending = 0;
+	}
+}

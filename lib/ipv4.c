@@ -1,0 +1,181 @@
+/* ipv4.c — IPv4 input validation and output framing.
+ *
+ * Input checks (RFC 791 §3.1, RFC 1122 §3.2.1): version 4; IHL >= 5 and the
+ * header fits in the first segment; total length >= IHL*4 and not beyond
+ * the frame (Ethernet padding after it is trimmed); header checksum (unless
+ * the NIC vouched for it); TTL > 0; destination one of our addresses;
+ * source not broadcast/multicast/zero. Options are skipped, never parsed.
+ *
+ * Fragments: dropped and counted (drop_ip_fragment). hare's TCP never
+ * needs them — it clamps MSS to the MTU and sends with DF set, as dperf and
+ * mTCP do — and reassembly would hold mbufs for an attacker. ICMP echo
+ * beyond the MTU is therefore not answered; `ping -s` up to MTU-28 is.
+ */
+#include <errno.h>
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_ether.h>
+#include <rte_tcp.h>
+#include "hare_worker.h"
+#include "ipv4.h"
+#include "icmp.h"
+#include "arp.h"
+#include "tcp.h"
+
+static inline bool
+is_martian_source(uint32_t src_be)
+{
+	uint32_t src = rte_be_to_cpu_32(src_be);
+
+	return src == 0 || src == 0xffffffffu || (src >> 28) == 0xe; /* 224/4 */
+}
+
+void
+hare_ipv4_input(struct hare_worker *w, struct rte_mbuf *m)
+{
+	const uint32_t l2 = sizeof(struct rte_ether_hdr);
+	struct rte_ipv4_hdr *ip;
+	uint32_t ihl, total;
+	uint64_t cksum_flag;
+
+	if (unlikely(rte_pktmbuf_data_len(m) < l2 + sizeof(*ip))) {
+		w->stats.drop_bad_len++;
+		goto drop;
+	}
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l2);
+	ihl = (uint32_t)(ip->version_ihl & 0x0f) * 4;
+	if (unlikely((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip))) {
+		w->stats.drop_bad_header++;
+		goto drop;
+	}
+	total = rte_be_to_cpu_16(ip->total_length);
+	if (unlikely(rte_pktmbuf_data_len(m) < l2 + ihl || total < ihl ||
+		     total > rte_pktmbuf_pkt_len(m) - l2)) {
+		w->stats.drop_bad_len++;
+		goto drop;
+	}
+	/* Trust the NIC only when it says GOOD or BAD; anything else (af_packet
+	 * says UNKNOWN) is verified here. */
+	cksum_flag = (w->offloads & HARE_OFFLOAD_RX_CKSUM) ?
+		(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) : 0;
+	if (unlikely(cksum_flag == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+		     (cksum_flag != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+		      rte_raw_cksum(ip, ihl) != 0xffff))) {
+		w->stats.drop_bad_cksum++;
+		goto drop;
+	}
+	if (unlikely(ip->time_to_live == 0)) {
+		w->stats.drop_ttl++;
+		goto drop;
+	}
+	if (unlikely(hare_config_ip_index(w->cfg, ip->dst_addr) < 0)) {
+		w->stats.drop_not_for_us++;
+		goto drop;
+	}
+	if (unlikely(is_martian_source(ip->src_addr))) {
+		w->stats.drop_martian++;
+		goto drop;
+	}
+	if (unlikely(ip->fragment_offset &
+		     RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))) {
+		w->stats.drop_ip_fragment++;
+		goto drop;
+	}
+	/* Trim Ethernet padding so upper layers see exactly the IP payload. */
+	if (rte_pktmbuf_pkt_len(m) > l2 + total)
+		rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - l2 - total);
+	w->stats.ip_rx_packets++;
+	m->l2_len = l2;
+	m->l3_len = ihl;
+	rte_pktmbuf_adj(m, (uint16_t)(l2 + ihl));
+
+	switch (ip->next_proto_id) {
+	case IPPROTO_TCP:
+		hare_tcp_input(w, m, ip);
+		return;
+	case IPPROTO_ICMP:
+		hare_icmp_input(w, m, ip);
+		return;
+	case IPPROTO_UDP:
+		w->stats.udp_rx_datagrams++;
+		/* No UDP service: RFC 1122 §4.1.3.1 port unreachable. */
+		hare_icmp_send_unreachable(w, m, ip, RTE_ICMP_CODE_UNREACH_PORT);
+		return;
+	default:
+		w->stats.drop_bad_proto++;
+		hare_icmp_send_unreachable(w, m, ip, RTE_ICMP_CODE_UNREACH_PROTO);
+		return;
+	}
+
+drop:
+	rte_pktmbuf_free(m);
+}
+
+uint32_t
+hare_ipv4_next_hop(const struct hare_worker *w, uint32_t dst)
+{
+	const struct hare_config *cfg = w->cfg;
+
+	for (unsigned i = 0; i < cfg->n_ips; i++)
+		if (((dst ^ cfg->ips[i].addr) & cfg->ips[i].netmask) == 0)
+			return dst;
+	return cfg->gateway;
+}
+
+int
+hare_ipv4_output(struct hare_worker *w, struct rte_mbuf *m, uint32_t src,
+		 uint32_t dst, uint8_t proto)
+{
+	struct rte_ipv4_hdr *ip;
+	uint32_t nh;
+	uint32_t len = rte_pktmbuf_pkt_len(m) + sizeof(*ip);
+
+	if (unlikely(len > w->cfg->mtu)) {
+		w->stats.drop_mtu++;
+		rte_pktmbuf_free(m);
+		return -EMSGSIZE;
+	}
+	nh = hare_ipv4_next_hop(w, dst);
+	if (unlikely(nh == 0)) {
+		w->stats.drop_no_route++;
+		rte_pktmbuf_free(m);
+		return -EHOSTUNREACH;
+	}
+	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*ip));
+	if (unlikely(ip == NULL)) {
+		w->stats.drop_no_mbuf++;
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)len);
+	ip->packet_id = rte_cpu_to_be_16(w->ip_id++);
+	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = HARE_IPV4_DEFAULT_TTL;
+	ip->next_proto_id = proto;
+	ip->hdr_checksum = 0;
+	ip->src_addr = src;
+	ip->dst_addr = dst;
+	m->l2_len = sizeof(struct rte_ether_hdr);
+	m->l3_len = sizeof(*ip);
+
+	if (proto == IPPROTO_TCP) {
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+
+		if (w->offloads & HARE_OFFLOAD_TCP_CKSUM) {
+			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+			th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+		} else {
+			th->cksum = 0;
+			th->cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip, sizeof(*ip));
+		}
+	}
+	if (w->offloads & HARE_OFFLOAD_IPV4_CKSUM)
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	else
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+
+	hare_arp_output(w, m, nh);
+	return 0;
+}

@@ -2,10 +2,13 @@
  * the gratuitous announcement).
  *
  * The cache is a per-worker open-addressing table (linear probing).
- * Entries are never deleted, only reused for the same IP, so probing needs
- * no tombstones; a request flood cannot fill it because entries are created
- * from incoming requests only while the table is under 3/4 full (RFC 826's
- * "merge" rule updates existing entries regardless).
+ * Entries are never deleted, so probing needs no tombstones; a request
+ * flood cannot fill it because entries are created from incoming requests
+ * only while the table is under 3/4 full (RFC 826's "merge" rule updates
+ * existing entries regardless). A slot whose resolution failed (nothing
+ * held) or whose mapping expired is taken over in place by a new IP met on
+ * the same probe path: it stays occupied, so chains through it stay intact,
+ * and a flood of unresolvable next hops cannot lock the table for good.
  *
  * A RESOLVED entry past its lifetime keeps being used while a refresh
  * request goes out (unicast-free: broadcast) once per retry period; if
@@ -43,10 +46,21 @@ hare_arp_lookup(struct hare_worker *w, uint32_t ip)
 	return NULL;
 }
 
-/* Find or create the entry for ip; NULL when the table is full. */
+/* A slot another IP may take over: a failed resolution holding no
+ * packets, or a mapping past its lifetime. */
+static inline bool
+arp_reclaimable(const struct hare_worker *w, const struct hare_arp_entry *e)
+{
+	return (e->state == HARE_ARP_INCOMPLETE && e->n_pending == 0) ||
+	       (e->state == HARE_ARP_RESOLVED && w->now_ms >= e->expire_ms);
+}
+
+/* Find or create the entry for ip; NULL when the table is full of live
+ * entries. */
 static struct hare_arp_entry *
 arp_get(struct hare_worker *w, uint32_t ip)
 {
+	struct hare_arp_entry *reuse = NULL;
 	uint32_t i = arp_slot(ip);
 
 	for (uint32_t n = 0; n < HARE_ARP_TABLE_SIZE; n++, i = (i + 1) & ARP_MASK) {
@@ -55,20 +69,28 @@ arp_get(struct hare_worker *w, uint32_t ip)
 		if (e->ip == ip && e->state != HARE_ARP_FREE)
 			return e;
 		if (e->state == HARE_ARP_FREE) {
+			if (reuse != NULL)
+				break; /* ip is not in the table: take the stale slot */
 			if (w->arp.n_used >= HARE_ARP_TABLE_SIZE - 1)
 				return NULL; /* keep one FREE slot to end probes */
-			memset(e, 0, sizeof(*e));
-			e->ip = ip;
-			e->state = HARE_ARP_INCOMPLETE;
 			w->arp.n_used++;
-			return e;
+			reuse = e;
+			break;
 		}
+		if (reuse == NULL && arp_reclaimable(w, e))
+			reuse = e;
 	}
-	return NULL;
+	if (reuse != NULL) {
+		memset(reuse, 0, sizeof(*reuse));
+		reuse->ip = ip;
+		reuse->state = HARE_ARP_INCOMPLETE;
+	}
+	return reuse;
 }
 
-/* Build and queue an ARP packet. */
-static void
+/* Build and queue an ARP packet. Returns false (counted as drop_no_mbuf)
+ * when no mbuf was available, so callers count only what was sent. */
+static bool
 arp_send(struct hare_worker *w, uint16_t op, uint32_t sip,
 	 const struct rte_ether_addr *tha, uint32_t tip,
 	 const struct rte_ether_addr *eth_dst)
@@ -77,12 +99,12 @@ arp_send(struct hare_worker *w, uint16_t op, uint32_t sip,
 	struct rte_arp_hdr *a;
 
 	if (m == NULL)
-		return;
+		return false;
 	a = (struct rte_arp_hdr *)rte_pktmbuf_append(m, sizeof(*a));
 	if (a == NULL) {
 		w->stats.drop_no_mbuf++;
 		rte_pktmbuf_free(m);
-		return;
+		return false;
 	}
 	a->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
 	a->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
@@ -94,6 +116,7 @@ arp_send(struct hare_worker *w, uint16_t op, uint32_t sip,
 	rte_ether_addr_copy(tha, &a->arp_data.arp_tha);
 	a->arp_data.arp_tip = tip;
 	hare_eth_output(w, m, eth_dst, RTE_ETHER_TYPE_ARP);
+	return true;
 }
 
 /* Our address on the prefix that holds ip, else our first address. */
@@ -117,8 +140,8 @@ arp_request(struct hare_worker *w, struct hare_arp_entry *e)
 	memset(&bcast, 0xff, sizeof(bcast));
 	e->retries++;
 	e->next_retry_ms = w->now_ms + w->cfg->arp_retry_ms;
-	w->stats.arp_tx_request++;
-	arp_send(w, RTE_ARP_OP_REQUEST, arp_source_for(w, e->ip), &zero_mac, e->ip, &bcast);
+	if (arp_send(w, RTE_ARP_OP_REQUEST, arp_source_for(w, e->ip), &zero_mac, e->ip, &bcast))
+		w->stats.arp_tx_request++;
 }
 
 /* Send every packet held for a freshly resolved entry. */
@@ -174,7 +197,9 @@ hare_arp_input(struct hare_worker *w, struct rte_mbuf *m)
 		w->stats.drop_bad_header++;
 		goto out;
 	}
-	if (unlikely(!rte_is_unicast_ether_addr(&a->arp_data.arp_sha))) {
+	/* Never believe a group address (RFC 1812 §3.3.2) or all-zero one as a
+	 * host's MAC: frames sent to it would go nowhere or everywhere. */
+	if (unlikely(!rte_is_valid_assigned_ether_addr(&a->arp_data.arp_sha))) {
 		w->stats.drop_martian++;
 		goto out;
 	}
@@ -205,8 +230,8 @@ hare_arp_input(struct hare_worker *w, struct rte_mbuf *m)
 		/* Answer in a fresh mbuf so the request can be freed as usual. */
 		struct rte_ether_addr sha = a->arp_data.arp_sha;
 
-		w->stats.arp_tx_reply++;
-		arp_send(w, RTE_ARP_OP_REPLY, tip, &sha, sip, &sha);
+		if (arp_send(w, RTE_ARP_OP_REPLY, tip, &sha, sip, &sha))
+			w->stats.arp_tx_reply++;
 	}
 out:
 	rte_pktmbuf_free(m);
@@ -279,8 +304,8 @@ hare_arp_announce(struct hare_worker *w)
 	for (unsigned i = 0; i < w->cfg->n_ips; i++) {
 		uint32_t ip = w->cfg->ips[i].addr;
 
-		w->stats.arp_tx_gratuitous++;
-		arp_send(w, RTE_ARP_OP_REQUEST, ip, &zero_mac, ip, &bcast);
+		if (arp_send(w, RTE_ARP_OP_REQUEST, ip, &zero_mac, ip, &bcast))
+			w->stats.arp_tx_gratuitous++;
 	}
 }
 

@@ -1,4 +1,5 @@
 /* config.c — defaults and parsing of struct hare_config. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ hare_config_init(struct hare_config *cfg)
 	cfg->tcp.rto_initial_ms = 1000;
 	cfg->tcp.delack_ms = 40;
 	cfg->tcp.max_conns = 65536;
+	cfg->tcp.max_time_wait = 262144;
 	cfg->tcp.backlog = 1024;
 	cfg->tcp.rcv_buf = 256 * 1024;
 	cfg->tcp.snd_buf = 256 * 1024;
@@ -59,11 +61,18 @@ hare_config_add_ip(struct hare_config *cfg, const char *text)
 	slash = strchr(buf, '/');
 	if (slash) {
 		*slash = '\0';
+		/* digits only: strtol would also take " 24" or "+24" */
+		if (!isdigit((unsigned char)slash[1]))
+			return -EINVAL;
 		len = strtol(slash + 1, &end, 10);
 		if (*end != '\0' || len < 1 || len > 32)
 			return -EINVAL;
 	}
 	if (hare_parse_ipv4(buf, &addr) < 0)
+		return -EINVAL;
+	/* Not a host address: 0.0.0.0, multicast 224/4, reserved 240/4 and
+	 * broadcast (RFC 1122 §3.2.1.3); the stack treats these as martians. */
+	if (addr == 0 || (ntohl(addr) >> 28) >= 0xe)
 		return -EINVAL;
 	if (cfg->n_ips >= HARE_MAX_IPS)
 		return -ENOSPC;

@@ -28,6 +28,7 @@ struct hare_tcp_cfg {
 	uint32_t rto_initial_ms;    /* default 1000 (RFC 6298 2.1) */
 	uint32_t delack_ms;         /* default 40 */
 	uint32_t max_conns;         /* per worker; default 65536 */
+	uint32_t max_time_wait;     /* TIME_WAIT entries per worker; default 262144 */
 	uint32_t backlog;           /* default accept backlog; default 1024 */
 	uint32_t rcv_buf;           /* receive window offered, bytes; default 256 KiB */
 	uint32_t snd_buf;           /* send buffer bound per connection; default 256 KiB */

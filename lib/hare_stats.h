@@ -25,7 +25,7 @@
 	X(drop_not_for_us)     /* other MAC, other IP, unknown ethertype */ \
 	X(drop_ttl)            /* TTL 0 on arrival */ \
 	X(drop_ip_fragment)    /* IPv4 fragments: dropped by design, see ipv4.c */ \
-	X(drop_bad_proto)      /* IP protocol we do not serve (and no unreachable sent) */ \
+	X(ip_rx_unknown_proto) /* IP protocol we do not serve: answered with protocol unreachable */ \
 	X(drop_no_route)       /* destination neither on-link nor via a gateway */ \
 	X(drop_arp_unresolved) /* next hop never answered, or its queue was full */ \
 	X(drop_no_mbuf)        /* mempool exhausted while building a reply */ \

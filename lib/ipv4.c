@@ -30,6 +30,54 @@ is_martian_source(uint32_t src_be)
 	return src == 0 || src == 0xffffffffu || (src >> 28) == 0xe; /* 224/4 */
 }
 
+uint16_t
+hare_raw_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	const struct rte_mbuf *seg = m;
+	uint32_t done = 0, sum = 0;
+
+	while (seg != NULL && off >= seg->data_len) {
+		off -= seg->data_len;
+		seg = seg->next;
+	}
+	for (; seg != NULL && done < len; seg = seg->next, off = 0) {
+		uint32_t n = RTE_MIN((uint32_t)seg->data_len - off, len - done);
+		uint16_t s = rte_raw_cksum(rte_pktmbuf_mtod_offset(seg, const void *, off), n);
+
+		/* A piece starting at an odd position of the range has its bytes
+		 * in the other lanes of the 16-bit words (RFC 1071 §2(B)). The
+		 * swap is done on the folded 16-bit sum, so no carry is lost. */
+		sum += (done & 1) ? rte_bswap16(s) : s;
+		done += n;
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* Cut m to len bytes. rte_pktmbuf_trim only cuts inside the last segment;
+ * padding (or a lying frame tail) may span segments. */
+static void
+ipv4_trim_to(struct rte_mbuf *m, uint32_t len)
+{
+	struct rte_mbuf *seg = m;
+	uint32_t left = len;
+	uint16_t nb = 1;
+
+	while (left > seg->data_len) {
+		left -= seg->data_len;
+		seg = seg->next;
+		nb++;
+	}
+	seg->data_len = (uint16_t)left;
+	if (seg->next != NULL) {
+		rte_pktmbuf_free(seg->next);
+		seg->next = NULL;
+	}
+	m->nb_segs = nb;
+	m->pkt_len = len;
+}
+
 void
 hare_ipv4_input(struct hare_worker *w, struct rte_mbuf *m)
 {
@@ -83,7 +131,7 @@ hare_ipv4_input(struct hare_worker *w, struct rte_mbuf *m)
 	}
 	/* Trim Ethernet padding so upper layers see exactly the IP payload. */
 	if (rte_pktmbuf_pkt_len(m) > l2 + total)
-		rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - l2 - total);
+		ipv4_trim_to(m, l2 + total);
 	w->stats.ip_rx_packets++;
 	m->l2_len = l2;
 	m->l3_len = ihl;
@@ -102,7 +150,7 @@ hare_ipv4_input(struct hare_worker *w, struct rte_mbuf *m)
 		hare_icmp_send_unreachable(w, m, ip, RTE_ICMP_CODE_UNREACH_PORT);
 		return;
 	default:
-		w->stats.drop_bad_proto++;
+		w->stats.ip_rx_unknown_proto++;
 		hare_icmp_send_unreachable(w, m, ip, RTE_ICMP_CODE_UNREACH_PROTO);
 		return;
 	}
@@ -167,8 +215,13 @@ hare_ipv4_output(struct hare_worker *w, struct rte_mbuf *m, uint32_t src,
 			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
 			th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 		} else {
+			uint32_t sum;
+
 			th->cksum = 0;
-			th->cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip, sizeof(*ip));
+			sum = (uint32_t)rte_ipv4_phdr_cksum(ip, 0) +
+			      hare_raw_cksum_mbuf(m, sizeof(*ip), len - sizeof(*ip));
+			sum = (sum & 0xffff) + (sum >> 16);
+			th->cksum = (uint16_t)~sum;
 		}
 	}
 	if (w->offloads & HARE_OFFLOAD_IPV4_CKSUM)

@@ -28,6 +28,12 @@ void hare_ipv4_input(struct hare_worker *w, struct rte_mbuf *m);
 int hare_ipv4_output(struct hare_worker *w, struct rte_mbuf *m, uint32_t src,
 		     uint32_t dst, uint8_t proto);
 
+/* Ones'-complement sum (not complemented, network order as stored) of len
+ * bytes of chain m from offset off. Use it instead of DPDK 22.11's
+ * rte_raw_cksum_mbuf / rte_ipv4_udptcp_cksum_mbuf, which lose carries when
+ * a segment starts at an odd offset of the summed range. */
+uint16_t hare_raw_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len);
+
 /* Next hop for dst: dst itself if on one of our prefixes, else the gateway,
  * else 0 (no route). */
 uint32_t hare_ipv4_next_hop(const struct hare_worker *w, uint32_t dst);

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * hare-load: incremental, validating HTTP/1.1 response parser (RFC 9112).
+ *
+ * Fed successive contiguous chunks of the byte stream, split anywhere. The
+ * head is parsed byte by byte (never buffered); the body is never buffered
+ * either: its bytes are only counted, and optionally handed to a callback as
+ * pointers into the fed chunk (e.g. to write --get -o FILE).
+ *
+ * Per response:
+ *     http_resp_begin(&p, request_was_head);
+ *     feed chunks with http_resp_feed() until it returns COMPLETE or ERROR;
+ *     on connection close call http_resp_eof() (completes a read-until-close
+ *     body, otherwise reports CLOSED or SHORT_BODY).
+ * COMPLETE reports the bytes consumed; with pipelining the next response
+ * starts right after them (call http_resp_begin() first).
+ *
+ * Framing (RFC 9112 §6.3): no body for a HEAD request, 1xx, 204 and 304;
+ * otherwise Transfer-Encoding whose final coding is chunked → chunked;
+ * Transfer-Encoding with another final coding → read until close;
+ * Content-Length → that many bytes; nothing → read until close.
+ * Interim 1xx responses (except 101) are skipped (RFC 9110 §15.2); 101 is an
+ * error, hare-load never asks to switch protocols.
+ *
+ * Validation decisions (all reported as HTTP_RESP_ERR_PARSE):
+ * - CRLF line ends only: bare LF or bare CR is an error (same rule as the
+ *   server parser; every server we test against sends CRLF).
+ * - Status line "HTTP/1.x SP 3DIGIT [SP reason]"; code 100..599; major 1.
+ *   A missing SP + reason after the code is accepted (old servers).
+ * - Content-Length: 1*DIGIT, may be a list or repeated only with identical
+ *   values (RFC 9112 §6.3 rule 5); sign, hex, empty or > 2^64-1: error.
+ * - Transfer-Encoding together with Content-Length: error (RFC 9112 §6.3
+ *   rule 3 says the message "ought to be handled as an error").
+ * - obs-fold and whitespace before ':' are errors (RFC 9112 §5.1, §5.2).
+ * - Chunk size: 1*HEXDIG, at most 2^64-1; chunk-ext bytes must be field
+ *   content; a chunk line longer than HTTP_RESP_MAX_CHUNK_LINE bytes, or a
+ *   head/trailer section longer than max_head, is an error.
+ * Keep-alive (RFC 9112 §9.3): HTTP/1.1 persists unless "Connection: close";
+ * HTTP/1.0 only with "Connection: keep-alive"; never after a read-until-close
+ * body.
+ */
+#ifndef HARE_HTTP_CLIENT_PARSER_H
+#define HARE_HTTP_CLIENT_PARSER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define HTTP_RESP_DEFAULT_MAX_HEAD 65536u  /* status line + fields, and trailers */
+#define HTTP_RESP_ELEM_MAX         12u     /* longest list element we match */
+#define HTTP_RESP_MAX_CHUNK_LINE   4096u   /* chunk-size line incl. extensions */
+
+enum http_resp_result {
+	HTTP_RESP_NEED_MORE = 0,  /* chunk used up, response not finished */
+	HTTP_RESP_COMPLETE,       /* response finished (see consumed) */
+	HTTP_RESP_ERROR,          /* see p->error */
+};
+
+/* Error kinds, counted separately by hare-load. */
+enum http_resp_error {
+	HTTP_RESP_ERR_NONE = 0,
+	HTTP_RESP_ERR_PARSE,          /* malformed status line, field or framing */
+	HTTP_RESP_ERR_HEAD_TOO_LARGE, /* head or trailers over max_head */
+	HTTP_RESP_ERR_CLOSED,         /* connection closed before the head ended */
+	HTTP_RESP_ERR_SHORT_BODY,     /* closed inside a Content-Length/chunked body */
+	HTTP_RESP_ERR_ABORTED,        /* the body callback asked to stop */
+	HTTP_RESP_ERR_COUNT,
+};
+
+/* How the body of the current response is delimited. */
+enum http_resp_body {
+	HTTP_RESP_BODY_NONE = 0,
+	HTTP_RESP_BODY_LENGTH,
+	HTTP_RESP_BODY_CHUNKED,
+	HTTP_RESP_BODY_UNTIL_CLOSE,
+};
+
+/* Body bytes as they pass; return non-zero to abort (→ ERR_ABORTED). */
+typedef int (*http_resp_body_cb)(void *ctx, const uint8_t *data, size_t len);
+
+/* Per-connection parser. Fields above the marker are results, the rest private. */
+struct http_resp_parser {
+	uint16_t status;            /* final status code, once head_done */
+	uint8_t status_class;       /* status / 100 */
+	uint8_t version_minor;
+	bool head_done;             /* final head parsed */
+	bool complete;
+	bool keep_alive;            /* connection may carry the next request */
+	enum http_resp_body body_kind;
+	enum http_resp_error error;
+	uint64_t content_length;    /* for HTTP_RESP_BODY_LENGTH */
+	uint64_t body_bytes;        /* body bytes seen (decoded, for chunked) */
+	uint64_t wire_bytes;        /* all bytes consumed for this response */
+	/* --- private --- */
+	uint32_t max_head;
+	http_resp_body_cb body_cb;
+	void *body_ctx;
+	bool head_request;
+	uint8_t state;
+	uint8_t pos;                /* position in the status line */
+	uint8_t version_major;
+	uint8_t hdr_id;
+	uint8_t name_mask;
+	uint8_t name_idx;
+	uint8_t elem_idx;
+	uint8_t elem_flags;
+	uint8_t elem_count;         /* non-empty list elements in this field */
+	char elem_buf[HTTP_RESP_ELEM_MAX]; /* current list element, lowercased */
+	bool saw_cl, te_final_chunked, saw_te, conn_close, conn_keep;
+	uint16_t code;              /* status code being parsed */
+	uint32_t head_bytes;        /* head (or trailer section) bytes so far */
+	uint32_t line_bytes;        /* bytes of the current chunk-size line */
+	uint64_t cl_value;          /* Content-Length agreed so far */
+	uint64_t cl_cur;            /* Content-Length element being read */
+	uint64_t remaining;         /* bytes left of the body or chunk */
+	uint64_t chunk_size;
+	bool chunk_digits;
+};
+
+/* Set up a parser. max_head 0 = default. body_cb may be NULL. */
+void http_resp_init(struct http_resp_parser *p, uint32_t max_head, http_resp_body_cb body_cb,
+		    void *body_ctx);
+
+/* Expect a new response; head_request: it answers a HEAD (no body). */
+void http_resp_begin(struct http_resp_parser *p, bool head_request);
+
+/* Feed the next chunk; *consumed bytes were used. Feeding a COMPLETE parser is a PARSE error. */
+enum http_resp_result http_resp_feed(struct http_resp_parser *p, const uint8_t *data,
+				     size_t len, size_t *consumed);
+
+/* The peer closed the connection: finish a read-until-close body or fail. */
+enum http_resp_result http_resp_eof(struct http_resp_parser *p);
+
+/* Short name of an error kind ("parse", "short_body", ...). */
+const char *http_resp_error_name(enum http_resp_error e);
+
+#endif /* HARE_HTTP_CLIENT_PARSER_H */

@@ -58,6 +58,7 @@
 	X(tcp_challenge_acks)  /* RFC 5961 challenge ACKs sent */ \
 	X(tcp_paws_drops)      /* RFC 7323 PAWS rejects */ \
 	X(tcp_drop_out_of_window) \
+	X(tcp_drop_ooo)        /* OOO segment not queued: queue bound or mbuf pressure */ \
 	X(tcp_drop_no_conn)    /* could not allocate a connection */ \
 	X(tcp_drop_backlog)    /* listen backlog full */ \
 	X(tcp_conn_opened)     /* reached ESTABLISHED */ \

@@ -63,6 +63,8 @@ struct hare_worker {
 	uint32_t icmp_rate_count;
 	uint64_t next_arp_tick_ms;
 	uint16_t ip_id;                  /* IPv4 identification counter */
+	void (*app_tick)(struct hare_worker *w, void *ctx); /* see hare_worker_set_app_tick */
+	void *app_tick_ctx;
 	volatile bool stop;              /* set by another thread to end the run loop */
 	struct hare_arp_table arp;
 };
@@ -93,6 +95,12 @@ void hare_worker_tx_flush(struct hare_worker *w);
 /* The poll-mode loop: rx burst -> input -> timers -> tx flush, until
  * w->stop. Returns 0. Run it on the worker's own lcore. */
 int hare_worker_run(struct hare_worker *w);
+
+/* Have fn(w, ctx) called on the worker's lcore once per millisecond
+ * tick, after the stack's own timers (idle timeouts, pacing of a load
+ * generator). fn may send. NULL removes it. Call before the worker runs. */
+void hare_worker_set_app_tick(struct hare_worker *w,
+			      void (*fn)(struct hare_worker *w, void *ctx), void *ctx);
 
 /* Read the clock into w->now_ms (run loop does this; tests set now_ms). */
 void hare_worker_update_clock(struct hare_worker *w);

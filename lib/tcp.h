@@ -24,4 +24,14 @@ void hare_tcp_input(struct hare_worker *w, struct rte_mbuf *m, const struct rte_
 /* Run the TCP timers due at w->now_ms. */
 void hare_tcp_timers(struct hare_worker *w);
 
+/* Use the NIC's Toeplitz RSS hash (mbuf->hash.rss) as the flow hash: the
+ * key lets active opens compute the same hash in software (rte_softrss).
+ * Without a key (or without HARE_OFFLOAD_RSS) a CRC32 of the 4-tuple is
+ * used. Call before traffic; key must stay valid. */
+void hare_tcp_set_rss_key(struct hare_worker *w, const uint8_t *key, uint32_t len);
+
+/* Test hook: every new connection gets this ISN (e.g. near 2^32 to test
+ * wrap-around) instead of the RFC 6528 one. */
+void hare_tcp_test_fix_isn(struct hare_worker *w, uint32_t isn);
+
 #endif

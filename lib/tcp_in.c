@@ -1,55 +1,1287 @@
-/* tcp_in.c — PLACEHOLDER until the TCP issue lands: every segment is
- * answered as by a CLOSED port (RFC 9293 §3.10.7.1) with a RST. */
+/* tcp_in.c — segment input: RFC 9293 §3.10.7 "SEGMENT ARRIVES".
+ *
+ * Call chain:
+ *   hare_ipv4_input() -> hare_tcp_input()        header checks, checksum,
+ *                                                options, flow lookup
+ *     -> tcp_input_tw()                          TIME_WAIT entry (compact)
+ *     -> tcp_input_listen()                      §3.10.7.2 LISTEN
+ *     -> tcp_input_conn()
+ *          -> header prediction (ESTABLISHED, in-order pure ACK / data)
+ *          -> tcp_input_syn_sent()               §3.10.7.3 SYN-SENT
+ *          -> tcp_slow_path()                    §3.10.7.4 steps 1..8
+ *               -> tcp_ack()  -> cc ops, on_sent, FIN-acked transitions
+ *               -> tcp_data() -> on_data / OOO queue
+ *               -> tcp_fin()  -> on_data(NULL), state change
+ *          -> tcp_output() (ACK now / data the ACK allowed) or delayed ACK
+ *   Exits: drop (free), dropafterack (ACK then free), dropwithreset
+ *   (RST per §3.10.7.1 then free). Connections that died during the event
+ *   are freed by tcp_reap_zombies() at the end.
+ */
 #include <string.h>
-#include <rte_tcp.h>
-#include "hare_worker.h"
-#include "tcp.h"
+#include "tcp_impl.h"
 #include "ipv4.h"
 
-int hare_tcp_worker_init(struct hare_worker *w) { (void)w; return 0; }
-void hare_tcp_worker_fini(struct hare_worker *w) { (void)w; }
-void hare_tcp_timers(struct hare_worker *w) { (void)w; }
+enum { TCP_OPT_EOL = 0, TCP_OPT_NOP = 1, TCP_OPT_MSS = 2, TCP_OPT_WS = 3,
+       TCP_OPT_SACK_PERM = 4, TCP_OPT_SACK = 5, TCP_OPT_TS = 8 };
+
+/* ---- mbuf helpers (chains allowed) -------------------------------- */
+
+static struct rte_mbuf *
+m_trim_front(struct rte_mbuf *m, uint32_t n)
+{
+	while (n > 0 && n >= m->data_len && m->next) {
+		struct rte_mbuf *nx = m->next;
+
+		nx->pkt_len = m->pkt_len - m->data_len;
+		nx->nb_segs = (uint16_t)(m->nb_segs - 1);
+		n -= m->data_len;
+		m->next = NULL;
+		m->nb_segs = 1;
+		rte_pktmbuf_free_seg(m);
+		m = nx;
+	}
+	m->data_off = (uint16_t)(m->data_off + n);
+	m->data_len = (uint16_t)(m->data_len - n);
+	m->pkt_len -= n;
+	return m;
+}
+
+static void
+m_trim_tail(struct rte_mbuf *m, uint32_t n)
+{
+	uint32_t keep = m->pkt_len - n, acc = 0;
+	struct rte_mbuf *s = m;
+	uint16_t segs = 0;
+
+	for (;;) {
+		segs++;
+		if (acc + s->data_len >= keep || s->next == NULL) {
+			s->data_len = (uint16_t)(keep - acc);
+			if (s->next) {
+				rte_pktmbuf_free(s->next);
+				s->next = NULL;
+			}
+			break;
+		}
+		acc += s->data_len;
+		s = s->next;
+	}
+	m->nb_segs = segs;
+	m->pkt_len = keep;
+}
+
+/* Software check over the whole chain (hare_raw_cksum_mbuf: DPDK 22.11's
+ * chain sum mishandles odd-length segments). */
+static inline bool
+tcp_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
+{
+	uint32_t sum = (uint32_t)rte_ipv4_phdr_cksum(ip, 0) +
+		       hare_raw_cksum_mbuf(m, 0, rte_pktmbuf_pkt_len(m));
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/* ---- option parsing ------------------------------------------------ */
+
+/* Returns false for malformed options (lengths that lie). */
+static bool
+tcp_parse_options(struct tcp_seg *s, const uint8_t *o, uint32_t len)
+{
+	bool syn = s->flags & TH_SYN;
+
+	/* the common case: NOP NOP TS (RFC 7323 Appendix A layout) */
+	if (len == 12 && o[0] == 1 && o[1] == 1 && o[2] == TCP_OPT_TS && o[3] == 10) {
+		uint32_t v, e;
+
+		memcpy(&v, o + 4, 4); memcpy(&e, o + 8, 4);
+		s->tsval = rte_be_to_cpu_32(v);
+		s->tsecr = rte_be_to_cpu_32(e);
+		s->has_ts = 1;
+		return true;
+	}
+	while (len > 0) {
+		uint8_t kind = o[0], olen;
+
+		if (kind == TCP_OPT_EOL)
+			break;
+		if (kind == TCP_OPT_NOP) {
+			o++; len--;
+			continue;
+		}
+		if (len < 2)
+			return false;
+		olen = o[1];
+		if (olen < 2 || olen > len)
+			return false;
+		switch (kind) {
+		case TCP_OPT_MSS:
+			if (olen == 4 && syn) {
+				s->mss = (uint16_t)((o[2] << 8) | o[3]);
+				s->has_mss = 1;
+			}
+			break;
+		case TCP_OPT_WS:
+			if (olen == 3 && syn) {
+				s->ws = RTE_MIN(o[2], 14); /* RFC 7323 §2.3 */
+				s->has_ws = 1;
+			}
+			break;
+		case TCP_OPT_SACK_PERM:
+			if (olen == 2 && syn)
+				s->sack_ok = 1;
+			break;
+		case TCP_OPT_TS:
+			if (olen == 10) {
+				uint32_t v, e;
+
+				memcpy(&v, o + 2, 4); memcpy(&e, o + 6, 4);
+				s->tsval = rte_be_to_cpu_32(v);
+				s->tsecr = rte_be_to_cpu_32(e);
+				s->has_ts = 1;
+			}
+			break;
+		case TCP_OPT_SACK:
+			if (olen >= 10 && (olen - 2) % 8 == 0 && !syn) {
+				unsigned n = RTE_MIN((unsigned)(olen - 2) / 8, (unsigned)TCP_MAX_SACK);
+
+				for (unsigned i = 0; i < n; i++) {
+					uint32_t l, r;
+
+					memcpy(&l, o + 2 + 8 * i, 4); memcpy(&r, o + 6 + 8 * i, 4);
+					s->sack[i][0] = rte_be_to_cpu_32(l);
+					s->sack[i][1] = rte_be_to_cpu_32(r);
+				}
+				s->n_sack = (uint8_t)n;
+			}
+			break;
+		default:
+			break;
+		}
+		o += olen;
+		len -= olen;
+	}
+	return true;
+}
+
+/* ---- shared pieces ------------------------------------------------- */
+
+static inline void
+tcp_free_seg_mbuf(struct tcp_seg *s)
+{
+	if (s->m) {
+		rte_pktmbuf_free(s->m);
+		s->m = NULL;
+	}
+}
+
+static uint8_t
+tcp_pick_wscale(const struct hare_worker *w)
+{
+	uint8_t ws = 0;
+
+	while (ws < 14 && (w->cfg->tcp.rcv_buf >> ws) > 65535)
+		ws++;
+	return ws;
+}
+
+/* Options of a SYN / SYN-ACK: what both sides agreed (RFC 7323 §1.3, RFC
+ * 2018 §2, RFC 9293 §3.7.1 MSS clamped to our MTU). */
+static void
+tcp_syn_options(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s, bool active)
+{
+	const struct hare_tcp_cfg *tc = &w->cfg->tcp;
+	uint16_t peer_mss = s->has_mss ? s->mss : TCP_DEFAULT_MSS;
+
+	c->opt = 0;
+	c->mss = RTE_MIN(peer_mss, tcp_mss_for(w));
+	if (c->mss < 64)
+		c->mss = 64; /* absurd MSS: floor it rather than send 1-byte segments */
+	if (tc->wscale && s->has_ws) {
+		c->opt |= TO_WS;
+		c->snd_wscale = s->ws;
+		if (!active)
+			c->rcv_wscale = tcp_pick_wscale(w);
+	} else {
+		c->snd_wscale = 0;
+		c->rcv_wscale = 0;
+	}
+	if (tc->timestamps && s->has_ts) {
+		c->opt |= TO_TS;
+		c->ts_recent = s->tsval;
+		c->ts_recent_age = tcp_now(w);
+		c->mss = (uint16_t)(c->mss - 12);
+	}
+	if (tc->sack && s->sack_ok)
+		c->opt |= TO_SACK;
+	c->rcv_mss = c->mss;
+}
+
+/* RFC 6298 §2: RTO from a new RTT sample r (ms). srtt is scaled by 8,
+ * rttvar by 4 (Jacobson/Karels). */
+static void
+tcp_rtt_sample(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t r)
+{
+	const struct hare_tcp_cfg *tc = &w->cfg->tcp;
+	uint32_t rto;
+
+	if (r == 0)
+		r = 1;
+	if (c->srtt == 0) {
+		c->srtt = r << 3;
+		c->rttvar = r << 1;
+	} else {
+		int32_t delta = (int32_t)r - (int32_t)(c->srtt >> 3);
+
+		c->srtt = (uint32_t)((int32_t)c->srtt + delta);
+		if (delta < 0)
+			delta = -delta;
+		c->rttvar = (uint32_t)((int32_t)c->rttvar + delta - (int32_t)(c->rttvar >> 2));
+	}
+	rto = (c->srtt >> 3) + RTE_MAX(1u, c->rttvar);
+	c->rto = RTE_MAX(RTE_MIN(rto, tc->rto_max_ms), tc->rto_min_ms);
+}
+
+static uint32_t
+sack_bytes(const struct hare_tcp_conn *c)
+{
+	uint32_t n = 0;
+
+	for (unsigned i = 0; i < c->n_sack; i++)
+		n += c->sack[i][1] - c->sack[i][0];
+	return n;
+}
+
+/* Merge the segment's SACK blocks into the scoreboard (RFC 2018 §5).
+ * Returns true when they SACKed bytes not SACKed before (RFC 6675 §2's
+ * "duplicate acknowledgment", whatever else the segment carries). */
+static bool
+tcp_sack_update(struct hare_tcp_conn *c, const struct tcp_seg *s)
+{
+	uint32_t before = sack_bytes(c);
+
+	for (unsigned i = 0; i < s->n_sack; i++) {
+		uint32_t l = s->sack[i][0], r = s->sack[i][1];
+		unsigned j;
+
+		/* ignore blocks that are bogus or below snd_una (D-SACK) */
+		if (!SEQ_LT(l, r) || SEQ_LEQ(r, c->snd_una) || SEQ_GT(r, c->snd_max))
+			continue;
+		if (SEQ_LT(l, c->snd_una))
+			l = c->snd_una;
+		for (j = 0; j < c->n_sack; j++) {
+			/* overlapping or adjacent: merge */
+			if (SEQ_LEQ(l, c->sack[j][1]) && SEQ_GEQ(r, c->sack[j][0])) {
+				c->sack[j][0] = SEQ_MIN(l, c->sack[j][0]);
+				c->sack[j][1] = SEQ_MAX(r, c->sack[j][1]);
+				break;
+			}
+		}
+		if (j == c->n_sack) {
+			if (c->n_sack < TCP_MAX_SACK) {
+				j = c->n_sack++;
+			} else {
+				/* replace the lowest block: holes above it matter more */
+				j = 0;
+				for (unsigned k = 1; k < c->n_sack; k++)
+					if (SEQ_LT(c->sack[k][0], c->sack[j][0]))
+						j = k;
+			}
+			c->sack[j][0] = l;
+			c->sack[j][1] = r;
+		}
+	}
+	/* keep sorted by left edge, merge neighbours (n <= 4: insertion sort) */
+	for (unsigned i = 1; i < c->n_sack; i++)
+		for (unsigned k = i; k > 0 && SEQ_LT(c->sack[k][0], c->sack[k - 1][0]); k--) {
+			uint32_t t0 = c->sack[k][0], t1 = c->sack[k][1];
+
+			c->sack[k][0] = c->sack[k - 1][0]; c->sack[k][1] = c->sack[k - 1][1];
+			c->sack[k - 1][0] = t0; c->sack[k - 1][1] = t1;
+		}
+	for (unsigned i = 0; i + 1 < c->n_sack;) {
+		if (SEQ_GEQ(c->sack[i][1], c->sack[i + 1][0])) {
+			c->sack[i][1] = SEQ_MAX(c->sack[i][1], c->sack[i + 1][1]);
+			memmove(&c->sack[i + 1], &c->sack[i + 2], (c->n_sack - i - 2) * sizeof(c->sack[0]));
+			c->n_sack--;
+		} else {
+			i++;
+		}
+	}
+	return sack_bytes(c) > before;
+}
+
+static void
+tcp_sack_prune(struct hare_tcp_conn *c)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < c->n_sack; i++) {
+		if (SEQ_LEQ(c->sack[i][1], c->snd_una))
+			continue;
+		c->sack[k][0] = SEQ_MAX(c->sack[i][0], c->snd_una);
+		c->sack[k][1] = c->sack[i][1];
+		k++;
+	}
+	c->n_sack = (uint8_t)k;
+}
+
+/* In recovery with SACK: retransmit the next hole below the highest SACKed
+ * byte (RFC 6675 NextSeg() rule 1, simplified). Returns true if sent. */
+static bool
+tcp_sack_rexmit_hole(struct hare_worker *w, struct hare_tcp_conn *c)
+{
+	uint32_t p, high, end;
+
+	if (c->n_sack == 0)
+		return false;
+	high = c->sack[c->n_sack - 1][1];
+	p = SEQ_MAX(c->rexmit_nxt, c->snd_una);
+	for (unsigned i = 0; i < c->n_sack; i++) {
+		if (SEQ_LT(p, c->sack[i][0])) {
+			end = c->sack[i][0];
+			goto found;
+		}
+		if (SEQ_LT(p, c->sack[i][1]))
+			p = c->sack[i][1];
+	}
+	return false;
+found:
+	if (SEQ_GEQ(p, high))
+		return false;
+	{
+		uint32_t len = RTE_MIN(end - p, (uint32_t)c->mss);
+		uint32_t data_end = c->snd_una + c->snd_buffered;
+
+		if (SEQ_GT(p + len, data_end))
+			len = data_end - p;
+		if (len == 0)
+			return false;
+		w->stats.tcp_retransmits++;
+		tcp_xmit(w, c, p, len, TH_ACK);
+		c->rexmit_nxt = p + len;
+	}
+	return true;
+}
+
+/* Give in-order payload to the application. */
+static void
+tcp_deliver(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *m)
+{
+	w->stats.tcp_rx_bytes += m->pkt_len;
+	if (c->flags & TF_MANUAL_RECV)
+		c->rcv_unread += m->pkt_len;
+	if (!(c->flags & TF_ORPHAN) && c->ops && c->ops->on_data)
+		c->ops->on_data(c, m);
+	else
+		rte_pktmbuf_free(m);
+}
+
+void
+tcp_ooo_purge(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
+{
+	struct rte_mbuf *m = c->ooo_head;
+
+	while (m) {
+		struct rte_mbuf *n = tcp_meta(x, m)->qnext;
+
+		rte_pktmbuf_free(m);
+		m = n;
+	}
+	c->ooo_head = NULL;
+	c->ooo_count = 0;
+}
+
+/* Insert payload m (data already at the payload) at seq into the sorted
+ * out-of-order queue, trimming overlaps. Consumes m. */
+static void
+tcp_ooo_insert(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *m, uint32_t seq)
+{
+	struct hare_tcp_ctx *x = w->tcp;
+	struct rte_mbuf *prev = NULL, *cur = c->ooo_head;
+	uint32_t len = m->pkt_len;
+
+	if (c->ooo_count >= w->cfg->tcp.ooo_max_segs || x->mem_pressure > 1) {
+		w->stats.tcp_drop_ooo++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	while (cur && SEQ_LT(tcp_meta(x, cur)->seq, seq)) {
+		prev = cur;
+		cur = tcp_meta(x, cur)->qnext;
+	}
+	if (prev) {
+		uint32_t pend = tcp_meta(x, prev)->seq + tcp_meta(x, prev)->len;
+
+		if (SEQ_GEQ(pend, seq + len)) {
+			rte_pktmbuf_free(m); /* wholly duplicate */
+			return;
+		}
+		if (SEQ_GT(pend, seq)) {
+			m = m_trim_front(m, pend - seq);
+			len -= pend - seq;
+			seq = pend;
+		}
+	}
+	while (cur) {
+		struct tcp_mbuf_meta *cm = tcp_meta(x, cur);
+
+		if (SEQ_GEQ(seq + len, cm->seq + cm->len)) {
+			struct rte_mbuf *n = cm->qnext; /* new segment covers cur */
+
+			rte_pktmbuf_free(cur);
+			c->ooo_count--;
+			cur = n;
+			continue;
+		}
+		if (SEQ_GT(seq + len, cm->seq)) {
+			m_trim_tail(m, seq + len - cm->seq);
+			len = cm->seq - seq;
+		}
+		break;
+	}
+	tcp_meta(x, m)->seq = seq;
+	tcp_meta(x, m)->len = len;
+	tcp_meta(x, m)->qnext = cur;
+	if (prev)
+		tcp_meta(x, prev)->qnext = m;
+	else
+		c->ooo_head = m;
+	c->ooo_count++;
+	c->ooo_last = seq;
+}
+
+/* Move now-in-order data from the OOO queue to the application. */
+static void
+tcp_ooo_drain(struct hare_worker *w, struct hare_tcp_conn *c)
+{
+	struct hare_tcp_ctx *x = w->tcp;
+
+	while (c->ooo_head && !(c->flags & TF_DEAD)) {
+		struct rte_mbuf *m = c->ooo_head;
+		struct tcp_mbuf_meta *mm = tcp_meta(x, m);
+		uint32_t seq = mm->seq, len = mm->len;
+
+		if (SEQ_GT(seq, c->rcv_nxt))
+			break;
+		c->ooo_head = mm->qnext;
+		c->ooo_count--;
+		if (SEQ_LEQ(seq + len, c->rcv_nxt)) {
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		if (SEQ_LT(seq, c->rcv_nxt)) {
+			m = m_trim_front(m, c->rcv_nxt - seq);
+			len -= c->rcv_nxt - seq;
+		}
+		c->rcv_nxt += len;
+		tcp_deliver(w, c, m);
+	}
+}
+
+/* ---- FIN, ACK, data ------------------------------------------------ */
+
+/* Eighth step: the peer's FIN is in order (rcv_nxt reached it). */
+static void
+tcp_fin(struct hare_worker *w, struct hare_tcp_conn *c)
+{
+	struct hare_tcp_ctx *x = w->tcp;
+
+	if (c->flags & TF_RCVD_FIN) {
+		c->flags |= TF_ACKNOW; /* retransmitted FIN */
+		return;
+	}
+	c->rcv_nxt++;
+	c->flags |= TF_RCVD_FIN | TF_ACKNOW;
+	c->flags &= ~TF_OOO_FIN;
+	switch (c->state) {
+	case HARE_TCP_SYN_RCVD:
+	case HARE_TCP_ESTABLISHED:
+		c->state = HARE_TCP_CLOSE_WAIT;
+		break;
+	case HARE_TCP_FIN_WAIT_1:
+		c->state = (c->flags & TF_FIN_ACKED) ? HARE_TCP_TIME_WAIT : HARE_TCP_CLOSING;
+		break;
+	case HARE_TCP_FIN_WAIT_2:
+		c->state = HARE_TCP_TIME_WAIT;
+		break;
+	default:
+		break;
+	}
+	/* end of stream to the app (it may shutdown/send from here) */
+	if (!(c->flags & TF_ORPHAN) && c->ops && c->ops->on_data)
+		c->ops->on_data(c, NULL);
+	if (c->flags & TF_DEAD)
+		return;
+	if (c->state == HARE_TCP_TIME_WAIT) {
+		tcp_send_ack(w, c);
+		tcp_enter_time_wait(x, c);
+	}
+}
+
+/* Fifth step for an ACK of new data (snd_una < ack <= snd_max), also the
+ * fast path's pure ACK. Returns false if the connection is gone. */
+static bool
+tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s)
+{
+	struct hare_tcp_ctx *x = w->tcp;
+	uint32_t acked = s->ack - c->snd_una, data_acked;
+	bool fin_acked = false;
+
+	/* RTT: timestamps echo (RFC 7323 §4.1) else Karn-timed segment */
+	if ((c->opt & TO_TS) && s->has_ts && s->tsecr != 0) {
+		uint32_t r = tcp_now(w) + c->ts_offset - s->tsecr;
+
+		if ((int32_t)r >= 0 && r < 600000)
+			tcp_rtt_sample(w, c, r);
+	} else if ((c->flags & TF_RTT_TIMING) && SEQ_GT(s->ack, c->rtt_seq)) {
+		c->flags &= ~TF_RTT_TIMING;
+		tcp_rtt_sample(w, c, tcp_now(w) - c->rtt_start);
+	}
+	c->rxt_shift = 0;
+	c->flags &= ~TF_TLP_SENT;
+
+	if ((c->flags & TF_FIN_SENT) && !(c->flags & TF_FIN_ACKED) && s->ack == c->snd_max &&
+	    acked > c->snd_buffered) {
+		fin_acked = true;
+		c->flags |= TF_FIN_ACKED;
+		acked--;
+	}
+	data_acked = RTE_MIN(acked, c->snd_buffered);
+	if (data_acked)
+		tcp_sndq_free_acked(c, data_acked);
+	c->snd_una = s->ack;
+	if (SEQ_LT(c->snd_nxt, c->snd_una))
+		c->snd_nxt = c->snd_una;
+	if (c->n_sack)
+		tcp_sack_prune(c);
+
+	if (c->flags & TF_IN_RECOVERY) {
+		if (SEQ_GEQ(s->ack, c->recover)) {
+			/* RFC 6582 §3.2 step 3: full acknowledgment */
+			c->flags &= ~TF_IN_RECOVERY;
+			c->dupacks = 0;
+			x->cc->on_recovery_end(c);
+		} else {
+			/* partial acknowledgment: retransmit the next hole,
+			 * deflate by the amount acked, add back one SMSS */
+			if (!tcp_sack_rexmit_hole(w, c))
+				tcp_retransmit_head(w, c);
+			c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->mss : c->mss;
+		}
+	} else {
+		c->dupacks = 0;
+		x->cc->on_ack(c, acked);
+	}
+
+	if (c->snd_una == c->snd_max) {
+		if (!(c->flags & TF_PERSIST))
+			c->t_rexmt = 0;
+	} else {
+		tcp_arm_rexmt_or_probe(w, c); /* RFC 6298 §5.3 restart */
+	}
+
+	if (data_acked && !(c->flags & TF_ORPHAN) && c->ops && c->ops->on_sent &&
+	    c->state != HARE_TCP_SYN_RCVD) {
+		c->ops->on_sent(c, data_acked);
+		if (c->flags & TF_DEAD)
+			return false;
+	}
+	if (fin_acked) {
+		switch (c->state) {
+		case HARE_TCP_FIN_WAIT_1:
+			c->state = HARE_TCP_FIN_WAIT_2;
+			if (c->flags & TF_ORPHAN)
+				tcp_set_keep(w, c, w->cfg->tcp.fin_wait2_ms);
+			break;
+		case HARE_TCP_CLOSING:
+			c->state = HARE_TCP_TIME_WAIT;
+			tcp_enter_time_wait(x, c);
+			return false;
+		case HARE_TCP_LAST_ACK:
+			tcp_conn_closed(x, c, HARE_TCP_CLOSE_NORMAL);
+			return false;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
+/* Fifth step, general: window update, duplicate ACKs, new data acked. */
+static bool
+tcp_ack(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s)
+{
+	struct hare_tcp_ctx *x = w->tcp;
+	uint32_t wnd = s->wnd << c->snd_wscale, old_wnd = c->snd_wnd;
+	bool wnd_changed = false, new_sack = false;
+
+	/* RFC 9293 §3.10.7.4: update the send window from newer segments */
+	if (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))) {
+		wnd_changed = wnd != c->snd_wnd;
+		c->snd_wnd = wnd;
+		c->snd_wl1 = s->seq;
+		c->snd_wl2 = s->ack;
+		if (wnd > c->max_sndwnd)
+			c->max_sndwnd = wnd;
+		if (wnd > 0 && (c->flags & TF_PERSIST)) {
+			c->flags &= ~TF_PERSIST;
+			c->t_rexmt = 0;
+			c->rxt_shift = 0;
+		}
+	}
+	if (c->opt & TO_SACK && s->n_sack)
+		new_sack = tcp_sack_update(c, s);
+
+	if (SEQ_LEQ(s->ack, c->snd_una)) {
+		/* RFC 5681 §2 duplicate ACK, or RFC 6675 §2: an ACK with new SACK
+		 * information (in a two-way transfer the peer's ACKs carry data
+		 * and would never count as duplicates otherwise) */
+		if (s->ack == c->snd_una && c->snd_max != c->snd_una &&
+		    (new_sack || (s->len == 0 && !(s->flags & (TH_SYN | TH_FIN)) &&
+				  wnd == old_wnd))) {
+			w->stats.tcp_dup_acks++;
+			if (c->flags & TF_IN_RECOVERY) {
+				c->cwnd += c->mss; /* RFC 5681 §3.2 step 4 inflation */
+				if (!tcp_sack_rexmit_hole(w, c))
+					tcp_output(w, c);
+			} else if (++c->dupacks == 3 ||
+				   (c->dupacks < 3 && (sack_bytes(c) >= 3u * c->mss ||
+						       /* RFC 5827 early retransmit: all but
+							* one segment of a small flight SACKed */
+						       (c->n_sack && c->snd_una + c->snd_buffered == c->snd_max &&
+							sack_bytes(c) + c->mss >= c->snd_max - c->snd_una)))) {
+				c->dupacks = 3; /* RFC 6675 IsLost(): 3 segments SACKed above */
+				if (SEQ_GT(s->ack, c->recover) || c->recover == c->iss) {
+					/* RFC 6582 §3.2 step 2: fast retransmit */
+					w->stats.tcp_fast_retransmits++;
+					x->cc->on_loss(c, false);
+					c->recover = c->snd_max;
+					c->flags |= TF_IN_RECOVERY;
+					c->flags &= ~TF_RTT_TIMING;
+					c->rexmit_nxt = c->snd_una;
+					if (!tcp_sack_rexmit_hole(w, c)) {
+						tcp_retransmit_head(w, c);
+						c->rexmit_nxt = c->snd_una + c->mss;
+					}
+					tcp_arm_rexmt(w, c);
+				}
+			} else if (c->dupacks < 3) {
+				/* RFC 3042 limited transmit: one new segment per dup ACK */
+				uint32_t saved = c->cwnd;
+
+				c->cwnd = RTE_MAX(c->cwnd, c->snd_max - c->snd_una + c->mss);
+				tcp_output(w, c);
+				c->cwnd = saved;
+			}
+		} else if (s->ack == c->snd_una && !(c->flags & TF_IN_RECOVERY)) {
+			c->dupacks = 0;
+		}
+		if (wnd_changed)
+			tcp_output(w, c);
+		return !(c->flags & TF_DEAD);
+	}
+	if (!tcp_ack_new(w, c, s))
+		return false;
+	return true;
+}
+
+/* Seventh step: payload (already trimmed to the window, seq >= rcv_nxt). */
+static void
+tcp_data(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
+{
+	struct rte_mbuf *m = m_trim_front(s->m, s->hlen);
+
+	s->m = NULL;
+	if (s->seq == c->rcv_nxt) {
+		bool had_ooo = c->ooo_head != NULL;
+
+		c->rcv_nxt += s->len;
+		tcp_deliver(w, c, m);
+		if (had_ooo) {
+			tcp_ooo_drain(w, c);
+			c->flags |= TF_ACKNOW; /* RFC 5681 §4.2: a hole filled */
+		} else if (c->rcv_nxt - c->last_ack_sent >= 2u * c->rcv_mss) {
+			c->flags |= TF_ACKNOW; /* every second full-sized segment */
+		} else {
+			c->flags |= TF_DELACK;
+		}
+		if (s->len > c->rcv_mss)
+			c->rcv_mss = (uint16_t)RTE_MIN(s->len, 65535u);
+	} else {
+		w->stats.tcp_ooo_segments++;
+		tcp_ooo_insert(w, c, m, s->seq);
+		c->flags |= TF_ACKNOW; /* immediate duplicate ACK with SACK */
+	}
+}
+
+/* Tail of every event on a live connection: ACK now, or arm delayed ACK,
+ * and send whatever the windows now allow. */
+static void
+tcp_finish(struct hare_worker *w, struct hare_tcp_conn *c)
+{
+	if (c->flags & TF_DEAD)
+		return;
+	tcp_output(w, c);
+	if ((c->flags & TF_DELACK) && !(c->flags & TF_DEAD))
+		tcp_arm_delack(w, c);
+}
+
+/* ---- the states ---------------------------------------------------- */
+
+/* Passive open completed (SYN_RCVD -> ESTABLISHED). False if refused. */
+static bool
+tcp_established_passive(struct hare_worker *w, struct hare_tcp_conn *c)
+{
+	struct hare_tcp_ctx *x = w->tcp;
+
+	c->state = HARE_TCP_ESTABLISHED;
+	w->stats.tcp_conn_opened++;
+	if (w->cfg->tcp.keepalive_idle_ms)
+		tcp_set_keep(w, c, w->cfg->tcp.keepalive_idle_ms);
+	if (c->flags & TF_FIN_QUEUED)
+		c->state = HARE_TCP_FIN_WAIT_1; /* shutdown while in SYN_RCVD */
+	if (c->ops && (c->ops->flags & HARE_TCP_OPS_MANUAL_RECV))
+		c->flags |= TF_MANUAL_RECV;
+	if (c->flags & TF_ACTIVE) {
+		if (c->ops && c->ops->on_connected)
+			c->ops->on_connected(c);
+		return !(c->flags & TF_DEAD);
+	}
+	if (x->listeners[c->lidx].pending > 0)
+		x->listeners[c->lidx].pending--;
+	c->flags |= TF_ACCEPTED;
+	if (c->ops && c->ops->on_accept && c->ops->on_accept(c, c->ctx) < 0) {
+		if (!(c->flags & TF_DEAD)) {
+			c->flags |= TF_ORPHAN;
+			tcp_send_rst_conn(w, c);
+			tcp_conn_release(x, c);
+		}
+		return false;
+	}
+	return !(c->flags & TF_DEAD);
+}
+
+/* §3.10.7.4 for synchronized states and SYN-RECEIVED. */
+static void
+tcp_slow_path(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
+{
+	struct hare_tcp_ctx *x = w->tcp;
+	uint32_t rcv_wnd, seglen;
+	bool acceptable;
+
+	/* SYN-RECEIVED: a retransmitted SYN gets the SYN-ACK again */
+	if (c->state == HARE_TCP_SYN_RCVD && (s->flags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN &&
+	    s->seq == c->irs) {
+		w->stats.tcp_retransmits++;
+		tcp_xmit(w, c, c->iss, 0, TH_SYN | TH_ACK);
+		goto drop;
+	}
+
+	/* RFC 7323 §5.3 R1: PAWS */
+	if ((c->opt & TO_TS) && s->has_ts && !(s->flags & TH_RST) && SEQ_LT(s->tsval, c->ts_recent)) {
+		if (tcp_now(w) - c->ts_recent_age > TCP_PAWS_IDLE_MS) {
+			c->ts_recent = s->tsval; /* R1 exception: idle > 24 days */
+		} else {
+			w->stats.tcp_paws_drops++;
+			goto dropafterack;
+		}
+	}
+
+	/* first, check sequence number (§3.10.7.4 table) */
+	rcv_wnd = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	seglen = s->len + !!(s->flags & TH_SYN) + !!(s->flags & TH_FIN);
+	if (seglen == 0)
+		acceptable = rcv_wnd == 0 ? s->seq == c->rcv_nxt :
+			     SEQ_GEQ(s->seq, c->rcv_nxt) && SEQ_LT(s->seq, c->rcv_nxt + rcv_wnd);
+	else
+		acceptable = rcv_wnd != 0 &&
+			     ((SEQ_GEQ(s->seq, c->rcv_nxt) && SEQ_LT(s->seq, c->rcv_nxt + rcv_wnd)) ||
+			      (SEQ_GEQ(s->seq + seglen - 1, c->rcv_nxt) &&
+			       SEQ_LT(s->seq + seglen - 1, c->rcv_nxt + rcv_wnd)));
+	if (!acceptable && rcv_wnd == 0 && s->seq == c->rcv_nxt) {
+		/* zero window: still take ACK/RST (§3.10.7.4), drop the text */
+		s->len = 0;
+		s->flags &= (uint8_t)~TH_FIN;
+		c->flags |= TF_ACKNOW;
+		acceptable = true;
+	}
+	if (!acceptable) {
+		if (s->flags & TH_RST)
+			goto drop;
+		w->stats.tcp_drop_out_of_window++;
+		if (s->flags & TH_SYN) {
+			/* RFC 5961 §4.2: any SYN, whatever its sequence number */
+			tcp_send_challenge_ack(w, c);
+			goto drop;
+		}
+		goto dropafterack;
+	}
+	/* trim to the window: old bytes in front, bytes beyond the edge */
+	if (SEQ_LT(s->seq, c->rcv_nxt)) {
+		uint32_t d = c->rcv_nxt - s->seq;
+
+		if (s->flags & TH_SYN) {
+			s->flags &= (uint8_t)~TH_SYN;
+			s->seq++;
+			d--;
+		}
+		if (d >= s->len) {
+			if (d > s->len)
+				s->flags &= (uint8_t)~TH_FIN; /* FIN already seen */
+			d = s->len;
+		}
+		if (d) {
+			/* drop the header together with the old bytes */
+			s->m = m_trim_front(s->m, s->hlen + d);
+			s->hlen = 0;
+		}
+		s->seq += d;
+		s->len -= d;
+		c->flags |= TF_ACKNOW; /* duplicate data: ACK at once */
+	}
+	if (SEQ_GT(s->seq + s->len, c->rcv_nxt + rcv_wnd)) {
+		uint32_t excess = s->seq + s->len - (c->rcv_nxt + rcv_wnd);
+
+		if (excess > s->len)
+			excess = s->len;
+		m_trim_tail(s->m, excess);
+		s->len -= excess;
+		s->flags &= (uint8_t)~TH_FIN;
+		c->flags |= TF_ACKNOW;
+	}
+
+	/* second, check the RST bit (RFC 5961 §3.2) */
+	if (s->flags & TH_RST) {
+		if (s->seq != c->rcv_nxt) {
+			tcp_send_challenge_ack(w, c);
+			goto drop;
+		}
+		w->stats.tcp_rst_rx++;
+		if (c->state == HARE_TCP_SYN_RCVD && !(c->flags & TF_ACTIVE)) {
+			/* passive open: back to LISTEN = forget the conn */
+			tcp_conn_closed(x, c, HARE_TCP_CLOSE_RESET);
+			goto drop;
+		}
+		tcp_conn_closed(x, c, c->state == HARE_TCP_SYN_RCVD ? HARE_TCP_CLOSE_REFUSED
+								      : HARE_TCP_CLOSE_RESET);
+		goto drop;
+	}
+
+	/* third, security/compartment: not implemented (no IP security labels) */
+
+	/* fourth, SYN in a synchronized state: RFC 5961 §4 challenge ACK */
+	if (s->flags & TH_SYN) {
+		tcp_send_challenge_ack(w, c);
+		goto drop;
+	}
+
+	/* fifth, the ACK field */
+	if (!(s->flags & TH_ACK))
+		goto drop;
+	if (c->state == HARE_TCP_SYN_RCVD) {
+		if (!(SEQ_GT(s->ack, c->snd_una) && SEQ_LEQ(s->ack, c->snd_max)))
+			goto dropwithreset;
+		if ((c->opt & TO_TS) && s->has_ts && s->tsecr != 0) {
+			uint32_t r = tcp_now(w) + c->ts_offset - s->tsecr;
+
+			if ((int32_t)r >= 0 && r < 600000)
+				tcp_rtt_sample(w, c, r);
+		}
+		c->snd_una = c->iss + 1;
+		c->snd_wnd = s->wnd << c->snd_wscale;
+		c->max_sndwnd = c->snd_wnd;
+		c->snd_wl1 = s->seq;
+		c->snd_wl2 = s->ack;
+		c->rxt_shift = 0;
+		c->t_rexmt = 0;
+		if (!tcp_established_passive(w, c))
+			goto drop;
+		/* SYN data parked in the OOO queue is now deliverable */
+		if (c->ooo_head) {
+			tcp_ooo_drain(w, c);
+			c->flags |= TF_ACKNOW;
+			if (c->flags & TF_DEAD)
+				goto drop;
+		}
+	}
+	/* RFC 5961 §5.2: acceptable ACK range */
+	if (SEQ_GT(s->ack, c->snd_max) ||
+	    SEQ_LT(s->ack, c->snd_una - RTE_MAX(c->max_sndwnd, (uint32_t)c->mss))) {
+		tcp_send_challenge_ack(w, c);
+		goto drop;
+	}
+	if (!tcp_ack(w, c, s))
+		goto drop;
+
+	/* RFC 7323 §4.3: remember TSval when the segment covers Last.ACK.sent */
+	if ((c->opt & TO_TS) && s->has_ts && SEQ_GEQ(s->tsval, c->ts_recent) &&
+	    SEQ_LEQ(s->seq, c->last_ack_sent)) {
+		c->ts_recent = s->tsval;
+		c->ts_recent_age = tcp_now(w);
+	}
+
+	/* sixth, URG: urgent data is delivered inline as ordinary bytes */
+
+	/* seventh, segment text */
+	if (s->len > 0) {
+		switch (c->state) {
+		case HARE_TCP_ESTABLISHED:
+		case HARE_TCP_FIN_WAIT_1:
+		case HARE_TCP_FIN_WAIT_2:
+			if (c->flags & TF_ORPHAN) {
+				/* data after close(): RFC 9293 §3.10.4 / Linux: RST */
+				tcp_send_rst_conn(w, c);
+				tcp_conn_closed(x, c, HARE_TCP_CLOSE_RESET);
+				goto drop;
+			}
+			tcp_data(w, c, s);
+			if (c->flags & TF_DEAD)
+				goto drop;
+			break;
+		default:
+			break; /* after the peer's FIN: ignore */
+		}
+	}
+
+	/* eighth, FIN */
+	if (s->flags & TH_FIN) {
+		uint32_t fin_seq = s->seq + s->len;
+
+		if (fin_seq == c->rcv_nxt || (c->flags & TF_RCVD_FIN)) {
+			tcp_fin(w, c);
+		} else if (SEQ_GT(fin_seq, c->rcv_nxt)) {
+			c->flags |= TF_OOO_FIN;
+			c->ooo_fin = fin_seq;
+		}
+	}
+	if (!(c->flags & TF_DEAD) && (c->flags & TF_OOO_FIN) && c->ooo_fin == c->rcv_nxt)
+		tcp_fin(w, c);
+	tcp_free_seg_mbuf(s);
+	tcp_finish(w, c);
+	return;
+
+dropafterack:
+	if (!(s->flags & TH_RST)) {
+		c->flags |= TF_ACKNOW;
+		tcp_output(w, c);
+	}
+drop:
+	tcp_free_seg_mbuf(s);
+	return;
+dropwithreset:
+	tcp_reset_reply(w, s);
+	tcp_free_seg_mbuf(s);
+}
+
+/* §3.10.7.3 SYN-SENT. */
+static void
+tcp_input_syn_sent(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
+{
+	struct hare_tcp_ctx *x = w->tcp;
+
+	/* first, the ACK bit */
+	if ((s->flags & TH_ACK) && (SEQ_LEQ(s->ack, c->iss) || SEQ_GT(s->ack, c->snd_max))) {
+		if (!(s->flags & TH_RST))
+			tcp_reset_reply(w, s);
+		goto drop;
+	}
+	/* second, the RST bit */
+	if (s->flags & TH_RST) {
+		if (s->flags & TH_ACK) {
+			w->stats.tcp_rst_rx++;
+			tcp_conn_closed(x, c, HARE_TCP_CLOSE_REFUSED);
+		}
+		goto drop;
+	}
+	/* fourth, the SYN bit */
+	if (!(s->flags & TH_SYN))
+		goto drop;
+	c->irs = s->seq;
+	c->rcv_nxt = s->seq + 1;
+	c->last_ack_sent = c->rcv_nxt;
+	c->rcv_adv = c->rcv_nxt;
+	tcp_syn_options(w, c, s, true);
+	x->cc->init(c);
+	if (s->flags & TH_ACK) {
+		if ((c->opt & TO_TS) && s->tsecr != 0) {
+			uint32_t r = tcp_now(w) + c->ts_offset - s->tsecr;
+
+			if ((int32_t)r >= 0 && r < 600000)
+				tcp_rtt_sample(w, c, r);
+		}
+		c->snd_una = s->ack;
+		c->snd_wnd = s->wnd; /* SYN segments' windows are never scaled */
+		c->max_sndwnd = c->snd_wnd;
+		c->snd_wl1 = s->seq;
+		c->snd_wl2 = s->ack;
+		c->rxt_shift = 0;
+		c->t_rexmt = 0;
+		c->state = HARE_TCP_ESTABLISHED;
+		w->stats.tcp_conn_opened++;
+		c->flags |= TF_ACKNOW;
+		if (w->cfg->tcp.keepalive_idle_ms)
+			tcp_set_keep(w, c, w->cfg->tcp.keepalive_idle_ms);
+		if (c->ops && (c->ops->flags & HARE_TCP_OPS_MANUAL_RECV))
+			c->flags |= TF_MANUAL_RECV;
+		if (c->ops && c->ops->on_connected)
+			c->ops->on_connected(c);
+		if (c->flags & TF_DEAD)
+			goto drop;
+		/* data or FIN on the SYN-ACK: continue at the sixth step */
+		if (s->len > 0) {
+			s->seq++;
+			s->flags &= (uint8_t)~TH_SYN;
+			if (s->len <= c->rcv_adv - c->rcv_nxt || c->rcv_adv == c->rcv_nxt)
+				tcp_data(w, c, s);
+			if (c->flags & TF_DEAD)
+				goto drop;
+		}
+		if ((s->flags & TH_FIN) && s->seq + s->len == c->rcv_nxt)
+			tcp_fin(w, c);
+		tcp_free_seg_mbuf(s);
+		tcp_finish(w, c);
+		return;
+	}
+	/* simultaneous open (§3.10.7.3 fourth, "Otherwise, enter SYN-RECEIVED") */
+	c->state = HARE_TCP_SYN_RCVD;
+	c->snd_wnd = s->wnd;
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = c->iss;
+	tcp_xmit(w, c, c->iss, 0, TH_SYN | TH_ACK);
+	tcp_arm_rexmt(w, c);
+drop:
+	tcp_free_seg_mbuf(s);
+}
+
+/* §3.10.7.2 LISTEN: a SYN creates a connection in SYN-RECEIVED. */
+static void
+tcp_input_listen(struct hare_worker *w, int li, struct tcp_seg *s)
+{
+	struct hare_tcp_ctx *x = w->tcp;
+	struct tcp_listener *l = &x->listeners[li];
+	struct hare_tcp_conn *c;
+
+	if (s->flags & TH_RST)
+		goto drop;
+	if (s->flags & TH_ACK) {
+		tcp_reset_reply(w, s);
+		goto drop;
+	}
+	if (!(s->flags & TH_SYN))
+		goto drop;
+	if (l->pending >= l->backlog) {
+		w->stats.tcp_drop_backlog++;
+		goto drop; /* silent: the peer retries the SYN */
+	}
+	c = tcp_conn_alloc(x, &s->t, s->hash);
+	if (c == NULL) {
+		w->stats.tcp_drop_no_conn++;
+		goto drop;
+	}
+	l->pending++;
+	c->lidx = (uint16_t)li;
+	c->ops = l->ops;
+	c->ctx = l->ctx;
+	c->state = HARE_TCP_SYN_RCVD;
+	c->iss = tcp_isn(x, &s->t);
+	tcp_conn_init_common(x, c);
+	c->irs = s->seq;
+	c->rcv_nxt = s->seq + 1;
+	c->rcv_adv = c->rcv_nxt;
+	tcp_syn_options(w, c, s, false);
+	c->snd_wnd = s->wnd;
+	c->max_sndwnd = s->wnd;
+	c->snd_wl1 = s->seq;
+	x->cc->init(c);
+	if (s->len > 0) {
+		/* SYN with data (RFC 9293 §3.10.7.2): queue it for delivery
+		 * after the handshake; our SYN-ACK does not acknowledge it */
+		struct rte_mbuf *m = m_trim_front(s->m, s->hlen);
+		uint32_t maxlen = w->cfg->tcp.rcv_buf;
+
+		s->m = NULL;
+		if (m->pkt_len > maxlen)
+			m_trim_tail(m, m->pkt_len - maxlen);
+		c->flags |= TF_SYN_DATA;
+		tcp_ooo_insert(w, c, m, s->seq + 1);
+		if (s->flags & TH_FIN) {
+			c->flags |= TF_OOO_FIN;
+			c->ooo_fin = s->seq + 1 + s->len;
+		}
+	}
+	if (tcp_xmit(w, c, c->iss, 0, TH_SYN | TH_ACK) == 0) {
+		/* a SYN-ACK acknowledges only the SYN */
+	}
+	c->snd_nxt = c->snd_max = c->iss + 1;
+	tcp_arm_rexmt(w, c);
+drop:
+	tcp_free_seg_mbuf(s);
+}
+
+/* TIME-WAIT (§3.10.7.4 and RFC 6191 for a new SYN). Returns true if the
+ * segment was a valid new SYN and the entry is gone (caller re-dispatches). */
+static bool
+tcp_input_tw(struct hare_worker *w, uint32_t idx, struct tcp_seg *s)
+{
+	struct hare_tcp_ctx *x = w->tcp;
+	struct tcp_tw *tw = &x->tw[idx];
+	uint32_t ts[2];
+
+	if (s->flags & TH_RST)
+		return false; /* RFC 1337: ignore RST in TIME-WAIT */
+	if ((s->flags & (TH_SYN | TH_ACK)) == TH_SYN) {
+		/* RFC 6191: reuse if the SYN is newer (timestamp or sequence) */
+		if ((tw->has_ts && s->has_ts) ? SEQ_GT(s->tsval, tw->ts_recent)
+					      : SEQ_GT(s->seq, tw->rcv_nxt)) {
+			tcp_tw_remove(x, idx);
+			return true;
+		}
+	}
+	if ((s->flags & TH_FIN) || s->len > 0 || (s->flags & TH_SYN)) {
+		if (s->flags & TH_FIN) {
+			tw->expire = tcp_now(w) + w->cfg->tcp.time_wait_ms;
+			tw->refreshed = 1;
+		}
+		ts[0] = tcp_now(w) + tw->ts_offset;
+		ts[1] = s->has_ts ? s->tsval : tw->ts_recent;
+		tcp_respond(w, &tw->t, tw->snd_nxt, tw->rcv_nxt, TH_ACK, tw->wnd,
+			    tw->has_ts ? ts : NULL);
+	}
+	return false;
+}
+
+/* A segment for an existing connection. */
+static void
+tcp_input_conn(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
+{
+	if (unlikely(w->cfg->tcp.keepalive_idle_ms != 0) && c->state >= HARE_TCP_ESTABLISHED) {
+		/* any segment proves the peer alive: push the deadline (lazy) */
+		c->ka_probes = 0;
+		if (c->state == HARE_TCP_ESTABLISHED || c->state == HARE_TCP_CLOSE_WAIT)
+			tcp_set_keep(w, c, w->cfg->tcp.keepalive_idle_ms);
+	}
+	/* Header prediction (FreeBSD tcp_input / Linux tcp_rcv_established):
+	 * ESTABLISHED, only ACK set, next expected seq, unchanged window,
+	 * nothing unusual going on. */
+	if (c->state == HARE_TCP_ESTABLISHED &&
+	    (s->flags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK)) == TH_ACK &&
+	    s->seq == c->rcv_nxt &&
+	    !(c->flags & (TF_IN_RECOVERY | TF_PERSIST | TF_ORPHAN)) &&
+	    c->snd_nxt == c->snd_max && s->n_sack == 0 &&
+	    (s->wnd << c->snd_wscale) == c->snd_wnd &&
+	    (!(c->opt & TO_TS) || (s->has_ts && SEQ_GEQ(s->tsval, c->ts_recent)))) {
+		if ((c->opt & TO_TS) && SEQ_LEQ(s->seq, c->last_ack_sent)) {
+			c->ts_recent = s->tsval;
+			c->ts_recent_age = tcp_now(w);
+		}
+		if (s->len == 0) {
+			if (SEQ_GT(s->ack, c->snd_una) && SEQ_LEQ(s->ack, c->snd_max)) {
+				/* pure ACK for new data */
+				c->snd_wl2 = s->ack;
+				tcp_free_seg_mbuf(s);
+				if (tcp_ack_new(w, c, s) && c->snd_buffered > c->snd_nxt - c->snd_una)
+					tcp_output(w, c);
+				return;
+			}
+		} else if (s->ack == c->snd_una && c->ooo_head == NULL &&
+			   s->len <= c->rcv_adv - c->rcv_nxt) {
+			/* in-order data, nothing to acknowledge */
+			c->snd_wl1 = s->seq;
+			tcp_data(w, c, s);
+			tcp_finish(w, c);
+			return;
+		}
+	}
+	if (c->state == HARE_TCP_SYN_SENT)
+		tcp_input_syn_sent(w, c, s);
+	else
+		tcp_slow_path(w, c, s);
+}
 
 void
 hare_tcp_input(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 {
-	struct rte_tcp_hdr *th;
-	uint32_t seq, ack, len;
-	uint8_t flags;
-	uint32_t src = ip->dst_addr, dst = ip->src_addr;
-	uint16_t sport, dport;
+	struct hare_tcp_ctx *x = w->tcp;
+	const struct rte_tcp_hdr *th;
+	struct tcp_seg s;
+	uint32_t ref, hlen;
+	uint64_t ck;
 
 	w->stats.tcp_rx_segments++;
-	if (rte_pktmbuf_data_len(m) < sizeof(*th)) {
+	if (unlikely(rte_pktmbuf_data_len(m) < sizeof(*th))) {
 		w->stats.drop_bad_len++;
-		rte_pktmbuf_free(m);
-		return;
+		goto drop;
 	}
-	th = rte_pktmbuf_mtod(m, struct rte_tcp_hdr *);
-	flags = th->tcp_flags;
-	if (flags & RTE_TCP_RST_FLAG) {
-		w->stats.tcp_rst_rx++;
-		rte_pktmbuf_free(m);
-		return;
+	th = rte_pktmbuf_mtod(m, const struct rte_tcp_hdr *);
+	hlen = (uint32_t)(th->data_off >> 4) * 4;
+	if (unlikely(hlen < sizeof(*th) || hlen > rte_pktmbuf_data_len(m))) {
+		w->stats.drop_bad_len++;
+		goto drop;
 	}
-	len = rte_pktmbuf_pkt_len(m) - ((th->data_off >> 4) * 4);
-	if (flags & RTE_TCP_SYN_FLAG) len++;
-	if (flags & RTE_TCP_FIN_FLAG) len++;
-	seq = rte_be_to_cpu_32(th->sent_seq);
-	ack = rte_be_to_cpu_32(th->recv_ack);
-	sport = th->dst_port; dport = th->src_port;
-	rte_pktmbuf_reset(m);
-	th = (struct rte_tcp_hdr *)rte_pktmbuf_append(m, sizeof(*th));
-	memset(th, 0, sizeof(*th));
-	th->src_port = sport; th->dst_port = dport;
-	th->data_off = 5 << 4;
-	if (flags & RTE_TCP_ACK_FLAG) {
-		th->sent_seq = rte_cpu_to_be_32(ack);
-		th->tcp_flags = RTE_TCP_RST_FLAG;
+	/* never trust an unverified checksum */
+	ck = (w->offloads & HARE_OFFLOAD_RX_CKSUM) ? (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) : 0;
+	if (unlikely(ck == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
+		     (ck != RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
+		      !tcp_cksum_ok(m, ip)))) {
+		w->stats.drop_bad_cksum++;
+		goto drop;
+	}
+	s.m = m;
+	s.ip = ip;
+	s.th = th;
+	s.hlen = (uint16_t)hlen;
+	s.flags = th->tcp_flags & 0x3f;
+	s.seq = rte_be_to_cpu_32(th->sent_seq);
+	s.ack = rte_be_to_cpu_32(th->recv_ack);
+	s.wnd = rte_be_to_cpu_16(th->rx_win);
+	s.len = rte_pktmbuf_pkt_len(m) - hlen;
+	s.has_ts = s.has_mss = s.has_ws = s.sack_ok = s.n_sack = 0;
+	s.t.raddr = ip->src_addr;
+	s.t.laddr = ip->dst_addr;
+	s.t.rport = th->src_port;
+	s.t.lport = th->dst_port;
+	if (unlikely((s.flags & (TH_SYN | TH_FIN)) == (TH_SYN | TH_FIN) ||
+		     (s.flags & (TH_SYN | TH_RST)) == (TH_SYN | TH_RST) ||
+		     th->src_port == 0 || th->dst_port == 0)) {
+		w->stats.drop_bad_header++;
+		goto drop;
+	}
+	if (hlen > sizeof(*th) &&
+	    unlikely(!tcp_parse_options(&s, (const uint8_t *)(th + 1), hlen - sizeof(*th)))) {
+		w->stats.drop_bad_header++;
+		goto drop;
+	}
+	if (x->rss_key && (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH))
+		s.hash = m->hash.rss;
+	else
+		s.hash = tcp_flow_hash(x, &s.t);
+
+	x->in_event = 1;
+	ref = tcp_flow_lookup(x, s.hash, &s.t);
+	if (ref & TCP_REF_TW) {
+		if (!tcp_input_tw(w, (ref & ~TCP_REF_TW) - 1, &s))
+			goto drop;
+		ref = 0; /* a new SYN replaced the TIME_WAIT entry */
+	}
+	if (likely(ref != 0)) {
+		tcp_input_conn(w, &x->conns[ref - 1], &s);
 	} else {
-		th->recv_ack = rte_cpu_to_be_32(seq + len);
-		th->tcp_flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+		int li = tcp_listener_find(x, s.t.laddr, s.t.lport);
+
+		if (li >= 0) {
+			tcp_input_listen(w, li, &s);
+		} else {
+			/* CLOSED (§3.10.7.1) */
+			tcp_reset_reply(w, &s);
+			tcp_free_seg_mbuf(&s);
+		}
 	}
-	w->stats.tcp_rst_tx++;
-	hare_ipv4_output(w, m, src, dst, IPPROTO_TCP);
+	x->in_event = 0;
+	if (unlikely(x->zombies != TCP_NONE))
+		tcp_reap_zombies(x);
+	return;
+drop:
+	rte_pktmbuf_free(m);
 }

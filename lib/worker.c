@@ -109,6 +109,16 @@ hare_worker_timers(struct hare_worker *w)
 		hare_arp_tick(w);
 	}
 	hare_tcp_timers(w);
+	if (w->app_tick != NULL)
+		w->app_tick(w, w->app_tick_ctx);
+}
+
+void
+hare_worker_set_app_tick(struct hare_worker *w,
+			 void (*fn)(struct hare_worker *w, void *ctx), void *ctx)
+{
+	w->app_tick = fn;
+	w->app_tick_ctx = ctx;
 }
 
 int

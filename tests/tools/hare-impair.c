@@ -54,6 +54,8 @@
 #define MAX_HELD     256	/* frames held for reordering per direction */
 #define SOCK_BUF     (16 << 20)	/* socket buffers: absorb bursts of the peers */
 #define ETH_HDR_LEN  14
+#define VLAN_TAG_LEN 4
+#define CMSG_SPACE_AUX CMSG_SPACE(sizeof(struct tpacket_auxdata))
 
 /* One frame in flight inside the forwarder. */
 struct frame {
@@ -78,6 +80,8 @@ struct counters {
 	uint64_t txerr;		/* frames the output socket refused, dropped */
 	uint64_t overflow;	/* dropped because MAX_QUEUED frames were waiting */
 	uint64_t outgoing;	/* our own transmissions seen on input, ignored */
+	uint64_t partial;	/* arrived with a partial checksum (offloads on) */
+	uint64_t vlan;		/* VLAN tag given apart by the kernel, put back */
 };
 
 /* One direction of the bridge: frames from in_fd go to out_fd. */
@@ -244,10 +248,11 @@ held_expire(struct direction *d, uint64_t now, uint64_t delay_ns)
 	}
 }
 
-/* Apply the impairments to one received frame (copied from buf). */
+/* Apply the impairments to one received frame, copied from buf; tag, if
+ * not NULL, is a VLAN tag (TPID, TCI) to put back after the MAC addresses. */
 static void
 impair_frame(struct direction *d, const struct config *cfg, const uint8_t *buf,
-	     uint32_t len, uint64_t now)
+	     uint32_t len, const uint8_t *tag, uint64_t now)
 {
 	uint64_t due = now + cfg->delay_ns;
 	struct frame *f, *dup = NULL;
@@ -260,12 +265,19 @@ impair_frame(struct direction *d, const struct config *cfg, const uint8_t *buf,
 		d->c.overflow++;
 		return;
 	}
-	f = frame_alloc(len);
+	f = frame_alloc(len + (tag != NULL ? VLAN_TAG_LEN : 0));
 	if (f == NULL) {
 		d->c.overflow++;
 		return;
 	}
-	memcpy(f->data, buf, len);
+	if (tag != NULL && len >= 12) {
+		memcpy(f->data, buf, 12);
+		memcpy(f->data + 12, tag, VLAN_TAG_LEN);
+		memcpy(f->data + 12 + VLAN_TAG_LEN, buf + 12, len - 12);
+		len += VLAN_TAG_LEN;
+	} else {
+		memcpy(f->data, buf, len);
+	}
 
 	/* Flip one bit past the Ethernet header, so the frame still reaches
 	 * the receiver and its IPv4/TCP checksum check must catch it. */
@@ -344,6 +356,45 @@ flush(struct direction *d, uint64_t now)
 	d->tx_blocked = false;
 }
 
+/* The kernel's ancillary data for one frame: a VLAN tag it took out of
+ * the frame (veth and most NICs strip it on receive) and whether the
+ * checksum is only partial (sender had tx checksum offload on). */
+static void
+read_auxdata(struct direction *d, struct msghdr *mh, uint8_t tag[VLAN_TAG_LEN],
+	     bool *has_tag)
+{
+	struct cmsghdr *cm;
+
+	*has_tag = false;
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		struct tpacket_auxdata aux;
+		uint16_t tpid, tci;
+
+		if (cm->cmsg_level != SOL_PACKET || cm->cmsg_type != PACKET_AUXDATA ||
+		    cm->cmsg_len < CMSG_LEN(sizeof(aux)))
+			continue;
+		memcpy(&aux, CMSG_DATA(cm), sizeof(aux));
+		if (aux.tp_status & TP_STATUS_CSUMNOTREADY) {
+			if (d->c.partial++ == 0)
+				fprintf(stderr, "hare-impair: %s: frames with partial "
+					"checksums arrive; the receiver will drop them: turn "
+					"offloads off on the sender (ethtool -K IF tx off tso "
+					"off gso off gro off)\n", d->in_if);
+		}
+		if (aux.tp_status & TP_STATUS_VLAN_VALID) {
+			tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ?
+				aux.tp_vlan_tpid : ETH_P_8021Q;
+			tci = aux.tp_vlan_tci;
+			tag[0] = (uint8_t)(tpid >> 8);
+			tag[1] = (uint8_t)tpid;
+			tag[2] = (uint8_t)(tci >> 8);
+			tag[3] = (uint8_t)tci;
+			*has_tag = true;
+			d->c.vlan++;
+		}
+	}
+}
+
 /* Read one batch from the input socket and impair it. */
 static void
 receive(struct direction *d, const struct config *cfg)
@@ -351,6 +402,10 @@ receive(struct direction *d, const struct config *cfg)
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	struct sockaddr_ll from[BATCH];
+	union {
+		char buf[CMSG_SPACE_AUX];
+		struct cmsghdr align;
+	} ctl[BATCH];
 	uint64_t now;
 	int n;
 
@@ -362,6 +417,8 @@ receive(struct direction *d, const struct config *cfg)
 		msgs[i].msg_hdr.msg_iovlen = 1;
 		msgs[i].msg_hdr.msg_name = &from[i];
 		msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		msgs[i].msg_hdr.msg_control = ctl[i].buf;
+		msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
 	}
 	n = recvmmsg(d->in_fd, msgs, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
 	if (n <= 0)
@@ -369,6 +426,8 @@ receive(struct direction *d, const struct config *cfg)
 	now = now_ns();
 	for (int i = 0; i < n; i++) {
 		uint32_t len = msgs[i].msg_len;
+		uint8_t tag[VLAN_TAG_LEN];
+		bool has_tag;
 
 		/* Belt and braces for kernels without PACKET_IGNORE_OUTGOING:
 		 * never bounce our own transmissions back. */
@@ -381,7 +440,8 @@ receive(struct direction *d, const struct config *cfg)
 			d->c.oversize++;
 			continue;
 		}
-		impair_frame(d, cfg, iov[i].iov_base, len, now);
+		read_auxdata(d, &msgs[i].msg_hdr, tag, &has_tag);
+		impair_frame(d, cfg, iov[i].iov_base, len, has_tag ? tag : NULL, now);
 	}
 }
 
@@ -410,6 +470,10 @@ open_port(const char *ifname)
 	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0)
 		fprintf(stderr, "hare-impair: %s: PACKET_IGNORE_OUTGOING unsupported, "
 			"filtering by packet type instead\n", ifname);
+	/* Ancillary data: VLAN tags the kernel took out, partial checksums. */
+	if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0)
+		fprintf(stderr, "hare-impair: %s: PACKET_AUXDATA: %s (VLAN tags "
+			"stripped by the kernel will be lost)\n", ifname, strerror(errno));
 	/* Skip the qdisc layer on transmit: faster, and nothing to shape here. */
 	(void)setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
@@ -446,10 +510,12 @@ print_counters(const struct direction *dirs)
 		printf("hare-impair: %s (%s->%s) rx=%" PRIu64 " fwd=%" PRIu64
 		       " lost=%" PRIu64 " reordered=%" PRIu64 " duplicated=%" PRIu64
 		       " corrupted=%" PRIu64 " oversize=%" PRIu64 " txerr=%" PRIu64
-		       " overflow=%" PRIu64 " queued=%u held=%u\n",
+		       " overflow=%" PRIu64 " partial=%" PRIu64 " vlan=%" PRIu64
+		       " outgoing=%" PRIu64 " queued=%u held=%u\n",
 		       d->name, d->in_if, d->out_if, d->c.rx, d->c.fwd, d->c.lost,
 		       d->c.reordered, d->c.duplicated, d->c.corrupted, d->c.oversize,
-		       d->c.txerr, d->c.overflow, d->q_len, d->n_held);
+		       d->c.txerr, d->c.overflow, d->c.partial, d->c.vlan,
+		       d->c.outgoing, d->q_len, d->n_held);
 	}
 	fflush(stdout);
 }
@@ -767,8 +833,12 @@ main(int argc, char **argv)
 		for (int i = 0; i < 2; i++) {
 			if (pfd[i].revents & (POLLERR | POLLNVAL))
 				check_socket(&dirs[i]);
-			if (pfd[i].revents & POLLIN)
+			if (pfd[i].revents & POLLIN) {
 				receive(&dirs[i], &cfg);
+				/* send at once: saves a ppoll round trip */
+				if (!dirs[i].tx_blocked)
+					flush(&dirs[i], now_ns());
+			}
 		}
 	}
 	print_counters(dirs);

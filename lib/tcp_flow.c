@@ -1,0 +1,542 @@
+/* tcp_flow.c — per-worker TCP tables: the flow table (4-tuple -> connection
+ * or TIME_WAIT entry), the connection and TIME_WAIT slabs, listeners, ISN
+ * generation (RFC 6528) and worker init/fini.
+ *
+ * Call chains:
+ *   hare_worker_init() -> hare_tcp_worker_init()
+ *   hare_tcp_input() -> tcp_flow_hash() -> tcp_flow_lookup()
+ *   tcp_input_listen()/hare_tcp_connect() -> tcp_conn_alloc() -> tcp_flow_insert()
+ *   close paths -> tcp_conn_closed() -> tcp_conn_release() -> (zombie list)
+ *               -> tcp_reap_zombies() at the end of the event
+ *   FIN_WAIT_2/CLOSING -> tcp_enter_time_wait() -> TIME_WAIT FIFO
+ *
+ * Decisions:
+ * - Connections live in one slab per worker (rte_zmalloc'ed array, LIFO
+ *   free list) rather than an rte_mempool: the same "no malloc per
+ *   connection" property, plus a 32-bit index for every connection, which
+ *   halves the flow-table slot (8 bytes: hash + index) and lets the timer
+ *   wheel link connections by index.
+ * - The flow table is open addressing with linear probing at load <= 0.5
+ *   and backward-shift deletion (no tombstones, so lookups stay short
+ *   under churn). The slot stores the full hash; the tuple is compared
+ *   only on a hash match.
+ * - TIME_WAIT entries are 48-byte records in their own slab. All have the
+ *   same lifetime, so their timer is a FIFO (expiry order = insertion
+ *   order): O(1) with no per-entry timer node. A refreshed entry (FIN
+ *   retransmitted) keeps its place and is re-queued when it reaches the
+ *   head early.
+ */
+#include <errno.h>
+#include <string.h>
+#include <rte_errno.h>
+#include <rte_hash_crc.h>
+#include <rte_thash.h>
+#include <rte_malloc.h>
+#include <rte_random.h>
+#include <rte_cycles.h>
+#include "tcp_impl.h"
+#include "ipv4.h"
+
+static const struct rte_mbuf_dynfield tcp_meta_desc = {
+	.name = "hare_tcp_meta",
+	.size = sizeof(struct tcp_mbuf_meta),
+	.align = __alignof__(struct tcp_mbuf_meta),
+};
+
+/* ---- flow table ---------------------------------------------------- */
+
+uint32_t
+tcp_flow_hash(const struct hare_tcp_ctx *x, const struct tcp_tuple *t)
+{
+	if (x->rss_key) {
+		/* Toeplitz over (src ip, dst ip, src port, dst port) of the
+		 * packet as received: remote -> local. */
+		uint32_t in[3];
+
+		in[0] = rte_be_to_cpu_32(t->raddr);
+		in[1] = rte_be_to_cpu_32(t->laddr);
+		in[2] = ((uint32_t)rte_be_to_cpu_16(t->rport) << 16) | rte_be_to_cpu_16(t->lport);
+		return rte_softrss(in, 3, x->rss_key);
+	}
+	uint32_t h = rte_hash_crc_4byte(t->raddr, 0x9e3779b9u);
+
+	h = rte_hash_crc_4byte(t->laddr, h);
+	h = rte_hash_crc_4byte(((uint32_t)t->rport << 16) | t->lport, h);
+	return h;
+}
+
+static inline bool
+tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
+{
+	uint64_t a0, b0;
+	uint32_t a1, b1;
+
+	memcpy(&a0, a, 8); memcpy(&b0, b, 8);
+	memcpy(&a1, (const char *)a + 8, 4); memcpy(&b1, (const char *)b + 8, 4);
+	return a0 == b0 && a1 == b1;
+}
+
+static inline const struct tcp_tuple *
+ref_tuple(const struct hare_tcp_ctx *x, uint32_t ref)
+{
+	if (ref & TCP_REF_TW)
+		return &x->tw[(ref & ~TCP_REF_TW) - 1].t;
+	return &x->conns[ref - 1].t;
+}
+
+uint32_t
+tcp_flow_lookup(const struct hare_tcp_ctx *x, uint32_t hash, const struct tcp_tuple *t)
+{
+	uint32_t i = hash & x->slot_mask;
+
+	for (;;) {
+		const struct tcp_slot *s = &x->slots[i];
+
+		if (s->ref == 0)
+			return 0;
+		if (s->hash == hash && tuple_eq(ref_tuple(x, s->ref), t))
+			return s->ref;
+		i = (i + 1) & x->slot_mask;
+	}
+}
+
+int
+tcp_flow_insert(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref)
+{
+	uint32_t i = hash & x->slot_mask;
+
+	if (x->n_flows >= (x->slot_mask + 1) / 2)
+		return -ENOSPC;
+	while (x->slots[i].ref != 0)
+		i = (i + 1) & x->slot_mask;
+	x->slots[i].hash = hash;
+	x->slots[i].ref = ref;
+	x->n_flows++;
+	return 0;
+}
+
+void
+tcp_flow_remove(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref)
+{
+	uint32_t mask = x->slot_mask, i = hash & mask, j;
+
+	while (x->slots[i].ref != ref) {
+		if (x->slots[i].ref == 0)
+			return; /* not present */
+		i = (i + 1) & mask;
+	}
+	/* Backward-shift deletion (Knuth 6.4 algorithm R). */
+	j = i;
+	for (;;) {
+		uint32_t k;
+
+		j = (j + 1) & mask;
+		if (x->slots[j].ref == 0)
+			break;
+		k = x->slots[j].hash & mask;
+		/* move j to i unless k lies cyclically in (i, j] */
+		if ((i <= j) ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		x->slots[i] = x->slots[j];
+		i = j;
+	}
+	x->slots[i].ref = 0;
+	x->n_flows--;
+}
+
+/* ---- ISN (RFC 6528): ISN = M + F(tuple, secret), M a 4 µs clock ------ */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do { \
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); } while (0)
+
+/* SipHash-2-4 of the 12-byte tuple (a keyed PRF, as RFC 6528 §3 asks). */
+static uint64_t
+siphash_tuple(const uint64_t k[2], const struct tcp_tuple *t)
+{
+	uint64_t v0 = 0x736f6d6570736575ULL ^ k[0], v1 = 0x646f72616e646f6dULL ^ k[1];
+	uint64_t v2 = 0x6c7967656e657261ULL ^ k[0], v3 = 0x7465646279746573ULL ^ k[1];
+	uint64_t m0, m1;
+
+	memcpy(&m0, t, 8);
+	m1 = 0;
+	memcpy(&m1, (const char *)t + 8, 4);
+	m1 |= (uint64_t)12 << 56;
+	v3 ^= m0; SIPROUND; SIPROUND; v0 ^= m0;
+	v3 ^= m1; SIPROUND; SIPROUND; v0 ^= m1;
+	v2 ^= 0xff;
+	SIPROUND; SIPROUND; SIPROUND; SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint32_t
+tcp_isn(struct hare_tcp_ctx *x, const struct tcp_tuple *t)
+{
+	if (x->isn_fixed_set)
+		return x->isn_fixed;
+	/* M: 4 µs ticks from the TSC (not now_ms: two connections in the same
+	 * ms to the same tuple must still differ). */
+	uint64_t us4 = rte_get_tsc_cycles() / (rte_get_tsc_hz() / 250000 + 1);
+
+	return (uint32_t)us4 + (uint32_t)siphash_tuple(x->isn_key, t);
+}
+
+/* ---- connections --------------------------------------------------- */
+
+struct hare_tcp_conn *
+tcp_conn_alloc(struct hare_tcp_ctx *x, const struct tcp_tuple *t, uint32_t hash)
+{
+	struct hare_tcp_conn *c;
+	uint32_t idx = x->conn_free;
+
+	if (idx == TCP_NONE)
+		return NULL;
+	if (tcp_flow_insert(x, hash, idx + 1) < 0)
+		return NULL;
+	c = &x->conns[idx];
+	x->conn_free = c->t_next;
+	memset(c, 0, sizeof(*c));
+	c->t = *t;
+	c->hash = hash;
+	c->t_next = c->t_prev = TCP_NONE;
+	c->zombie_next = TCP_NONE;
+	c->w = x->w;
+	x->n_conns++;
+	return c;
+}
+
+/* Common initial values once the ISS is chosen. */
+void
+tcp_conn_init_common(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
+{
+	const struct hare_tcp_cfg *tc = &x->w->cfg->tcp;
+
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->recover = c->iss;
+	c->rto = tc->rto_initial_ms;
+	c->mss = TCP_DEFAULT_MSS;
+	c->rcv_mss = TCP_DEFAULT_MSS;
+	c->ts_offset = (uint32_t)siphash_tuple(x->isn_key, &c->t) >> 3;
+	c->ssthresh = UINT32_MAX / 2;
+}
+
+static void
+conn_free_resources(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
+{
+	tcp_timer_unlink(x, c);
+	tcp_sndq_purge(c);
+	tcp_ooo_purge(x, c);
+}
+
+/* Remove from the flow table at once, free later (the caller may still be
+ * inside input processing or an app callback for this conn). */
+void
+tcp_conn_release(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
+{
+	if (c->flags & TF_DEAD)
+		return;
+	c->flags |= TF_DEAD;
+	c->state = HARE_TCP_CLOSED;
+	tcp_flow_remove(x, c->hash, tcp_conn_idx(x, c) + 1);
+	conn_free_resources(x, c);
+	c->t_rexmt = c->t_delack = c->t_keep = 0;
+	c->zombie_next = x->zombies;
+	x->zombies = tcp_conn_idx(x, c);
+}
+
+void
+tcp_reap_zombies(struct hare_tcp_ctx *x)
+{
+	while (x->zombies != TCP_NONE) {
+		uint32_t idx = x->zombies;
+		struct hare_tcp_conn *c = &x->conns[idx];
+
+		x->zombies = c->zombie_next;
+		/* anything queued after release (app sent from on_closed) */
+		conn_free_resources(x, c);
+		c->t_next = x->conn_free;
+		c->flags = 0;
+		x->conn_free = idx;
+		x->n_conns--;
+		x->w->stats.tcp_conn_closed++;
+	}
+}
+
+/* Final transition to CLOSED: tell the app (unless it closed/aborted or
+ * never saw the conn) and release. */
+void
+tcp_conn_closed(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, enum hare_tcp_close_reason why)
+{
+	bool tell;
+
+	if (c->flags & TF_DEAD)
+		return;
+	/* a passive conn still unaccepted counts against its listener */
+	if (!(c->flags & TF_ACTIVE) && !(c->flags & TF_ACCEPTED) &&
+	    x->listeners[c->lidx].pending > 0)
+		x->listeners[c->lidx].pending--;
+	tell = !(c->flags & TF_ORPHAN) &&
+	       ((c->flags & TF_ACCEPTED) || (c->flags & TF_ACTIVE)) && c->ops && c->ops->on_closed;
+	tcp_conn_release(x, c);
+	if (tell)
+		c->ops->on_closed(c, why);
+}
+
+/* ---- TIME_WAIT ----------------------------------------------------- */
+
+void
+tcp_tw_remove(struct hare_tcp_ctx *x, uint32_t idx)
+{
+	struct tcp_tw *tw = &x->tw[idx];
+
+	if (!tw->in_use)
+		return;
+	tcp_flow_remove(x, tw->hash, (idx + 1) | TCP_REF_TW);
+	tw->in_use = 0; /* stays in the FIFO; skipped and freed at the head */
+	x->n_tw--;
+}
+
+static void
+tw_fifo_pop_free(struct hare_tcp_ctx *x)
+{
+	uint32_t idx = x->tw_head;
+	struct tcp_tw *tw = &x->tw[idx];
+
+	x->tw_head = tw->next;
+	if (x->tw_head == TCP_NONE)
+		x->tw_tail = TCP_NONE;
+	tw->next = x->tw_free;
+	x->tw_free = idx;
+}
+
+static void
+tw_fifo_push(struct hare_tcp_ctx *x, uint32_t idx)
+{
+	x->tw[idx].next = TCP_NONE;
+	if (x->tw_tail == TCP_NONE)
+		x->tw_head = idx;
+	else
+		x->tw[x->tw_tail].next = idx;
+	x->tw_tail = idx;
+}
+
+/* Expire TIME_WAIT entries at the FIFO head (called from the timers). */
+void tcp_tw_expire(struct hare_tcp_ctx *x);
+void
+tcp_tw_expire(struct hare_tcp_ctx *x)
+{
+	uint32_t now = tcp_now(x->w);
+
+	while (x->tw_head != TCP_NONE) {
+		uint32_t idx = x->tw_head;
+		struct tcp_tw *tw = &x->tw[idx];
+
+		if (tw->in_use && !TIME_LEQ(tw->expire, now)) {
+			/* a refreshed entry reached the head before its time:
+			 * requeue it at the tail (its expiry is the latest) */
+			if (tw->refreshed && tw->next != TCP_NONE) {
+				tw->refreshed = 0;
+				x->tw_head = tw->next;
+				tw_fifo_push(x, idx);
+				continue;
+			}
+			break;
+		}
+		if (tw->in_use)
+			tcp_tw_remove(x, idx);
+		tw_fifo_pop_free(x);
+	}
+}
+
+void
+tcp_enter_time_wait(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
+{
+	struct hare_worker *w = x->w;
+	struct tcp_tw *tw;
+	uint32_t idx;
+	struct tcp_tuple t = c->t;
+	uint32_t hash = c->hash;
+	struct tcp_tw tmp;
+
+	w->stats.tcp_time_wait++;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.t = c->t;
+	tmp.hash = c->hash;
+	tmp.snd_nxt = c->snd_max;
+	tmp.rcv_nxt = c->rcv_nxt;
+	tmp.has_ts = (c->opt & TO_TS) != 0;
+	tmp.ts_recent = c->ts_recent;
+	tmp.ts_offset = c->ts_offset;
+	{
+		uint32_t wnd = tcp_rcv_window(c, w) >> c->rcv_wscale;
+		tmp.wnd = (uint16_t)(wnd > 65535 ? 65535 : wnd);
+	}
+	tmp.expire = tcp_now(w) + w->cfg->tcp.time_wait_ms;
+	tmp.in_use = 1;
+	tcp_conn_closed(x, c, HARE_TCP_CLOSE_NORMAL);
+	if (w->cfg->tcp.time_wait_ms == 0 || x->max_tw == 0)
+		return;
+
+	/* full: recycle the oldest entry early (counted as a normal expiry) */
+	if (x->tw_free == TCP_NONE) {
+		while (x->tw_head != TCP_NONE && x->tw_free == TCP_NONE) {
+			if (x->tw[x->tw_head].in_use)
+				tcp_tw_remove(x, x->tw_head);
+			tw_fifo_pop_free(x);
+		}
+	}
+	idx = x->tw_free;
+	tw = &x->tw[idx];
+	x->tw_free = tw->next;
+	*tw = tmp;
+	if (tcp_flow_insert(x, hash, (idx + 1) | TCP_REF_TW) < 0) {
+		tw->in_use = 0;
+		tw->next = x->tw_free;
+		x->tw_free = idx;
+		return;
+	}
+	(void)t;
+	x->n_tw++;
+	tw_fifo_push(x, idx);
+}
+
+/* ---- listeners ----------------------------------------------------- */
+
+int
+tcp_listener_find(const struct hare_tcp_ctx *x, uint32_t laddr, uint16_t lport)
+{
+	int any = -1;
+
+	for (unsigned i = 0; i < x->n_listeners; i++) {
+		const struct tcp_listener *l = &x->listeners[i];
+
+		if (!l->in_use || l->lport != lport)
+			continue;
+		if (l->laddr == laddr)
+			return (int)i;
+		if (l->laddr == 0)
+			any = (int)i;
+	}
+	return any;
+}
+
+/* ---- worker init / fini ------------------------------------------- */
+
+static uint32_t
+next_pow2(uint64_t v)
+{
+	uint32_t p = 16;
+
+	while (p < v && p < (1u << 30))
+		p <<= 1;
+	return p;
+}
+
+int
+hare_tcp_worker_init(struct hare_worker *w)
+{
+	const struct hare_tcp_cfg *tc = &w->cfg->tcp;
+	struct hare_tcp_ctx *x;
+	int socket = w->pool ? w->pool->socket_id : SOCKET_ID_ANY;
+	int off;
+
+	if (tc->max_conns == 0 || tc->max_conns >= TCP_REF_TW / 2 ||
+	    tc->max_time_wait >= TCP_REF_TW / 2)
+		return -EINVAL;
+	off = rte_mbuf_dynfield_register(&tcp_meta_desc);
+	if (off < 0)
+		return -rte_errno;
+	x = rte_zmalloc_socket("hare_tcp_ctx", sizeof(*x), RTE_CACHE_LINE_SIZE, socket);
+	if (x == NULL)
+		return -ENOMEM;
+	x->w = w;
+	x->meta_off = off;
+	x->slot_mask = next_pow2(2ull * ((uint64_t)tc->max_conns + tc->max_time_wait)) - 1;
+	x->slots = rte_zmalloc_socket("hare_tcp_flows", (x->slot_mask + 1ull) * sizeof(struct tcp_slot),
+				      RTE_CACHE_LINE_SIZE, socket);
+	x->max_conns = tc->max_conns;
+	x->conns = rte_zmalloc_socket("hare_tcp_conns", (size_t)x->max_conns * sizeof(struct hare_tcp_conn),
+				      RTE_CACHE_LINE_SIZE, socket);
+	x->max_tw = tc->max_time_wait;
+	x->tw = x->max_tw ? rte_zmalloc_socket("hare_tcp_tw", (size_t)x->max_tw * sizeof(struct tcp_tw),
+					       RTE_CACHE_LINE_SIZE, socket) : NULL;
+	x->wheel = rte_malloc_socket("hare_tcp_wheel", TCP_WHEEL_SLOTS * sizeof(uint32_t),
+				     RTE_CACHE_LINE_SIZE, socket);
+	if (x->slots == NULL || x->conns == NULL || (x->max_tw && x->tw == NULL) || x->wheel == NULL) {
+		rte_free(x->slots); rte_free(x->conns); rte_free(x->tw); rte_free(x->wheel);
+		rte_free(x);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < x->max_conns; i++)
+		x->conns[i].t_next = i + 1 < x->max_conns ? i + 1 : TCP_NONE;
+	x->conn_free = 0;
+	for (uint32_t i = 0; i < x->max_tw; i++)
+		x->tw[i].next = i + 1 < x->max_tw ? i + 1 : TCP_NONE;
+	x->tw_free = x->max_tw ? 0 : TCP_NONE;
+	x->tw_head = x->tw_tail = TCP_NONE;
+	for (uint32_t i = 0; i < TCP_WHEEL_SLOTS; i++)
+		x->wheel[i] = TCP_NONE;
+	x->wheel_last = tcp_now(w);
+	x->zombies = TCP_NONE;
+	x->isn_key[0] = rte_rand();
+	x->isn_key[1] = rte_rand();
+	x->next_port = (uint16_t)(TCP_EPHEMERAL_LO + rte_rand() % (TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO));
+	x->cc = &tcp_cc_newreno;
+	w->tcp = x;
+	return 0;
+}
+
+void
+hare_tcp_worker_fini(struct hare_worker *w)
+{
+	struct hare_tcp_ctx *x = w->tcp;
+
+	if (x == NULL)
+		return;
+	for (uint32_t i = 0; i < x->max_conns; i++) {
+		struct hare_tcp_conn *c = &x->conns[i];
+
+		if (c->w != NULL && !(c->flags & TF_DEAD) && c->state != HARE_TCP_CLOSED) {
+			c->flags |= TF_ORPHAN;
+			tcp_conn_release(x, c);
+		}
+	}
+	tcp_reap_zombies(x);
+	rte_free(x->slots);
+	rte_free(x->conns);
+	rte_free(x->tw);
+	rte_free(x->wheel);
+	rte_free(x);
+	w->tcp = NULL;
+}
+
+void
+hare_tcp_set_rss_key(struct hare_worker *w, const uint8_t *key, uint32_t len)
+{
+	if (!(w->offloads & HARE_OFFLOAD_RSS) || len < 40)
+		return;
+	w->tcp->rss_key = key;
+	w->tcp->rss_key_len = len;
+}
+
+void
+hare_tcp_test_fix_isn(struct hare_worker *w, uint32_t isn)
+{
+	w->tcp->isn_fixed_set = true;
+	w->tcp->isn_fixed = isn;
+}
+
+uint32_t
+hare_tcp_conn_count(const struct hare_worker *w)
+{
+	return w->tcp ? w->tcp->n_conns : 0;
+}
+
+uint32_t
+hare_tcp_time_wait_count(const struct hare_worker *w)
+{
+	return w->tcp ? w->tcp->n_tw : 0;
+}

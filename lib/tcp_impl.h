@@ -1,0 +1,315 @@
+/* tcp_impl.h — internals shared by the TCP files (never included by apps).
+ *
+ * Files and their call chains:
+ *   tcp_in.c    hare_tcp_input() -> tcp_input_listen() | tcp_input_syn_sent() |
+ *               tcp_fast_path() | tcp_slow_path() (RFC 9293 §3.10.7.4 steps)
+ *               -> tcp_ack() / tcp_data() -> app callbacks -> tcp_output()
+ *   tcp_out.c   tcp_output() -> tcp_xmit() -> hare_ipv4_output()
+ *               tcp_respond() (RST/ACK without a connection)
+ *   tcp_timer.c hare_tcp_timers() -> wheel slots -> tcp_timer_fire()
+ *               -> RTO / persist / delayed ACK / keepalive / FIN_WAIT_2;
+ *               TIME_WAIT FIFO expiry
+ *   tcp_flow.c  flow table (4-tuple -> conn | TIME_WAIT entry), connection
+ *               and TIME_WAIT slabs, listeners, ISN (RFC 6528)
+ *   tcp_api.c   the application API of hare_tcp.h
+ *   tcp_cc.c    congestion control ops (NewReno; the CUBIC seam)
+ */
+#ifndef HARE_TCP_IMPL_H
+#define HARE_TCP_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+#include "hare_worker.h"
+#include "hare_tcp.h"
+#include "tcp.h"
+
+/* Sequence-space comparisons (RFC 9293 §3.4, modulo 2^32). */
+#define SEQ_LT(a, b)  ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
+#define SEQ_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
+#define SEQ_GT(a, b)  ((int32_t)((uint32_t)(a) - (uint32_t)(b)) > 0)
+#define SEQ_GEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) >= 0)
+#define SEQ_MAX(a, b) (SEQ_GT(a, b) ? (a) : (b))
+#define SEQ_MIN(a, b) (SEQ_LT(a, b) ? (a) : (b))
+/* 32-bit ms clock comparisons (wraps after 49 days). */
+#define TIME_LEQ(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) <= 0)
+
+#define TH_FIN RTE_TCP_FIN_FLAG
+#define TH_SYN RTE_TCP_SYN_FLAG
+#define TH_RST RTE_TCP_RST_FLAG
+#define TH_PSH RTE_TCP_PSH_FLAG
+#define TH_ACK RTE_TCP_ACK_FLAG
+#define TH_URG RTE_TCP_URG_FLAG
+
+#define TCP_NONE UINT32_MAX         /* "no index" in intrusive lists */
+#define TCP_MAX_LISTENERS 64
+#define TCP_WHEEL_BITS 12           /* 4096 one-ms slots; longer timers wrap */
+#define TCP_WHEEL_SLOTS (1u << TCP_WHEEL_BITS)
+#define TCP_MAX_SACK 4              /* peer SACK ranges remembered (RFC 2018) */
+#define TCP_SYN_RETRIES 6
+#define TCP_SYNACK_RETRIES 5
+#define TCP_DATA_RETRIES 12
+#define TCP_PERSIST_MIN_MS 200
+#define TCP_DEFAULT_MSS 536         /* RFC 9293 §3.7.1 when the peer sends none */
+#define TCP_PAWS_IDLE_MS (24u * 24 * 3600 * 1000) /* RFC 7323 §5.5: 24 days */
+#define TCP_CHALLENGE_ACK_PER_S 1000 /* RFC 5961 §7 throttle, per worker */
+#define TCP_EPHEMERAL_LO 32768
+#define TCP_EPHEMERAL_HI 60999
+
+/* Connection flags (c->flags). */
+#define TF_ACKNOW     (1u << 0)   /* send an ACK at the end of this input */
+#define TF_DELACK     (1u << 1)   /* an ACK is owed; delayed-ACK timer armed */
+#define TF_FIN_QUEUED (1u << 2)   /* app shut down writing: FIN follows the data */
+#define TF_FIN_SENT   (1u << 3)   /* FIN has been sent (snd_max covers it) */
+#define TF_FIN_ACKED  (1u << 4)
+#define TF_RCVD_FIN   (1u << 5)   /* peer's FIN processed (rcv_nxt covers it) */
+#define TF_OOO_FIN    (1u << 6)   /* peer's FIN seen beyond a hole (at ooo_fin) */
+#define TF_ACTIVE     (1u << 7)   /* opened by hare_tcp_connect */
+#define TF_ORPHAN     (1u << 8)   /* app called close: no callbacks any more */
+#define TF_DEAD       (1u << 9)   /* closed; on the zombie list to be freed */
+#define TF_IN_RECOVERY (1u << 10) /* NewReno fast recovery (RFC 6582) */
+#define TF_PERSIST    (1u << 11)  /* t_rexmt is the persist timer */
+#define TF_RTT_TIMING (1u << 12)  /* timing rtt_seq (no timestamps; Karn) */
+#define TF_ACCEPTED   (1u << 13)  /* on_accept said yes */
+#define TF_MANUAL_RECV (1u << 14) /* window opens on hare_tcp_recved() only */
+#define TF_SYN_DATA   (1u << 15)  /* SYN carried data, parked in the OOO queue */
+#define TF_WND_UPDATE (1u << 16)  /* consider a window update */
+#define TF_TLP        (1u << 17)  /* t_rexmt is a tail loss probe (RFC 8985 §7) */
+#define TF_TLP_SENT   (1u << 18)  /* one probe per tail: cleared by a new ACK */
+
+/* Negotiated options (c->opt). */
+#define TO_TS   (1u << 0)
+#define TO_SACK (1u << 1)
+#define TO_WS   (1u << 2)
+
+/* Per-mbuf metadata while an mbuf sits in the out-of-order queue (a
+ * registered mbuf dynamic field, so nothing else in the mbuf is abused). */
+struct tcp_mbuf_meta {
+	struct rte_mbuf *qnext;
+	uint32_t seq;
+	uint32_t len;
+};
+
+/* The 4-tuple, in the first 12 bytes of both a conn and a TIME_WAIT entry
+ * so the flow table compares either the same way. Network order. */
+struct tcp_tuple {
+	uint32_t raddr, laddr;
+	uint16_t rport, lport;
+};
+
+struct hare_tcp_conn;
+
+/* Congestion control hooks; NewReno is the only one now, CUBIC (RFC 9438)
+ * plugs in here. cwnd/ssthresh live in the conn. */
+struct tcp_cc_ops {
+	void (*init)(struct hare_tcp_conn *c);
+	void (*on_ack)(struct hare_tcp_conn *c, uint32_t acked);   /* new data acked, not in recovery */
+	void (*on_loss)(struct hare_tcp_conn *c, bool rto);         /* sets ssthresh/cwnd */
+	void (*on_recovery_end)(struct hare_tcp_conn *c);
+};
+extern const struct tcp_cc_ops tcp_cc_newreno;
+
+/* A listening socket. */
+struct tcp_listener {
+	uint32_t laddr;                  /* 0 = any of our addresses */
+	uint16_t lport;                  /* network order */
+	uint16_t in_use;
+	uint32_t backlog;                /* bound on half-open + unaccepted */
+	uint32_t pending;                /* SYN_RCVD connections now */
+	const struct hare_tcp_ops *ops;
+	void *ctx;
+};
+
+/* One connection. Hot fields for header prediction first; ~ 5 cache lines.
+ * Sizes are measured by tests/tcp (test_tcp_sizes) and reported. */
+struct hare_tcp_conn {
+	struct tcp_tuple t;              /* 12 */
+	uint32_t hash;                   /* flow hash (table slot) */
+	uint8_t state;                   /* enum hare_tcp_state */
+	uint8_t opt;                     /* TO_* */
+	uint8_t snd_wscale, rcv_wscale;  /* RFC 7323 §2 */
+	uint32_t flags;                  /* TF_* */
+
+	/* receive side (RFC 9293 §3.3.1) */
+	uint32_t rcv_nxt;
+	uint32_t rcv_adv;                /* right edge we advertised */
+	uint32_t last_ack_sent;          /* rcv_nxt in our last ACK (RFC 7323 §4.3) */
+	uint32_t rcv_unread;             /* delivered but not hare_tcp_recved (manual) */
+	uint32_t ts_recent, ts_recent_age;
+	uint32_t ts_offset;              /* our TSval = now_ms + ts_offset */
+	uint32_t irs;
+
+	/* send side */
+	uint32_t snd_una, snd_nxt, snd_max;
+	uint32_t snd_wnd, max_sndwnd;
+	uint32_t snd_wl1, snd_wl2;
+	uint32_t iss;
+	uint32_t cwnd, ssthresh, recover;
+	uint32_t snd_buffered;           /* bytes in sndq, from snd_una */
+	uint16_t mss;                    /* payload per segment we send (options excluded) */
+	uint16_t rcv_mss;                /* peer's estimated segment size */
+	uint8_t dupacks;
+	uint8_t rxt_shift;               /* backoff exponent (RFC 6298 5.5) */
+	uint8_t n_sack;                  /* valid entries in sack[] */
+	uint8_t ka_probes;
+	struct rte_mbuf *sndq_head, *sndq_tail; /* single-seg mbufs linked by ->next */
+	struct rte_mbuf *snd_cur;        /* cursor: mbuf holding byte snd_cur_seq */
+	uint32_t snd_cur_seq;
+
+	/* RTT (RFC 6298), ms scaled: srtt<<3, rttvar<<2 */
+	uint32_t srtt, rttvar, rto;
+	uint32_t rtt_seq, rtt_start;
+
+	/* SACK scoreboard: peer-SACKed ranges above snd_una (RFC 2018/6675 lite) */
+	uint32_t sack[TCP_MAX_SACK][2];
+	uint32_t rexmit_nxt;             /* next hole byte to retransmit in recovery */
+
+	/* out-of-order queue, sorted by seq, linked via tcp_mbuf_meta.qnext */
+	struct rte_mbuf *ooo_head;
+	uint16_t ooo_count;
+	uint16_t lidx;                   /* listener index (passive) */
+	uint32_t ooo_last;               /* seq of the latest OOO arrival (first SACK block) */
+	uint32_t ooo_fin;
+
+	/* timers: deadlines in ms (0 = off), one wheel node */
+	uint32_t t_rexmt, t_delack, t_keep;
+	uint32_t t_expire;               /* when the wheel node fires */
+	uint32_t t_next, t_prev;         /* wheel list (conn indices) */
+	uint8_t t_linked;                /* node is on a wheel slot */
+	uint32_t zombie_next;
+
+	/* application */
+	const struct hare_tcp_ops *ops;
+	void *ctx;
+	struct hare_worker *w;
+};
+
+/* A connection in TIME_WAIT, kept compact (RFC 9293 §3.10.7.4 TIME-WAIT):
+ * enough to re-ACK a retransmitted FIN and judge a new SYN (RFC 6191). */
+struct tcp_tw {
+	struct tcp_tuple t;              /* 12 */
+	uint32_t hash;
+	uint32_t snd_nxt, rcv_nxt;
+	uint32_t ts_recent, ts_offset;
+	uint32_t expire;                 /* ms */
+	uint32_t next;                   /* FIFO / free list */
+	uint16_t wnd;                    /* window field to send */
+	uint8_t has_ts;
+	uint8_t in_use;
+	uint8_t refreshed;               /* expire moved later (FIN re-ACKed) */
+};
+
+/* Flow table slot: open addressing, linear probing, backward-shift delete.
+ * ref: 0 empty, else (index + 1) | TCP_REF_TW for TIME_WAIT entries. */
+struct tcp_slot {
+	uint32_t hash;
+	uint32_t ref;
+};
+#define TCP_REF_TW 0x80000000u
+
+/* Per-worker TCP state. */
+struct hare_tcp_ctx {
+	struct hare_worker *w;
+	struct tcp_slot *slots;
+	uint32_t slot_mask;
+	uint32_t n_flows;
+	struct hare_tcp_conn *conns;
+	uint32_t max_conns, n_conns, conn_free;   /* free list through t_next */
+	struct tcp_tw *tw;
+	uint32_t max_tw, n_tw, tw_free, tw_head, tw_tail;
+	uint32_t *wheel;                 /* slot heads (conn indices) */
+	uint32_t wheel_last;             /* last processed tick (ms, 32 bit) */
+	uint32_t zombies;                /* conns to free after the current event */
+	int meta_off;                    /* tcp_mbuf_meta dynfield offset */
+	uint32_t challenge_window, challenge_count;
+	uint16_t next_port;
+	uint16_t n_listeners;
+	const uint8_t *rss_key;          /* set when flow hash = NIC Toeplitz */
+	uint32_t rss_key_len;
+	uint64_t isn_key[2];             /* RFC 6528 secret */
+	bool isn_fixed_set;
+	uint32_t isn_fixed;
+	const struct tcp_cc_ops *cc;
+	uint32_t pool_free;              /* mbufs free in w->pool, sampled each ms */
+	uint8_t mem_pressure;
+	uint8_t in_event;                /* inside input/timers: defer frees */            /* 0 none, 1 windows stop growing, 2 no OOO queueing */
+	struct tcp_listener listeners[TCP_MAX_LISTENERS];
+};
+
+/* The segment being processed (on the stack; no file-level statics). */
+struct tcp_seg {
+	struct rte_mbuf *m;              /* data at the TCP header, then the payload */
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_tcp_hdr *th;
+	uint32_t seq, ack, wnd;
+	uint32_t len;                    /* payload bytes */
+	uint32_t hash;
+	uint16_t hlen;
+	uint8_t flags;
+	uint8_t has_ts, has_mss, has_ws, sack_ok, n_sack;
+	uint8_t ws;
+	uint16_t mss;
+	uint32_t tsval, tsecr;
+	uint32_t sack[TCP_MAX_SACK][2];
+	struct tcp_tuple t;              /* from our point of view */
+};
+
+static inline struct tcp_mbuf_meta *
+tcp_meta(const struct hare_tcp_ctx *x, struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, x->meta_off, struct tcp_mbuf_meta *);
+}
+
+static inline uint32_t tcp_now(const struct hare_worker *w) { return (uint32_t)w->now_ms; }
+static inline uint32_t tcp_conn_idx(const struct hare_tcp_ctx *x, const struct hare_tcp_conn *c)
+{
+	return (uint32_t)(c - x->conns);
+}
+
+/* tcp_flow.c */
+uint32_t tcp_flow_hash(const struct hare_tcp_ctx *x, const struct tcp_tuple *t);
+uint32_t tcp_flow_lookup(const struct hare_tcp_ctx *x, uint32_t hash, const struct tcp_tuple *t);
+int tcp_flow_insert(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref);
+void tcp_flow_remove(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref);
+struct hare_tcp_conn *tcp_conn_alloc(struct hare_tcp_ctx *x, const struct tcp_tuple *t, uint32_t hash);
+void tcp_conn_release(struct hare_tcp_ctx *x, struct hare_tcp_conn *c); /* -> zombie list */
+void tcp_reap_zombies(struct hare_tcp_ctx *x);
+void tcp_enter_time_wait(struct hare_tcp_ctx *x, struct hare_tcp_conn *c);
+void tcp_tw_remove(struct hare_tcp_ctx *x, uint32_t idx);
+uint32_t tcp_isn(struct hare_tcp_ctx *x, const struct tcp_tuple *t);
+int tcp_listener_find(const struct hare_tcp_ctx *x, uint32_t laddr, uint16_t lport);
+void tcp_conn_closed(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, enum hare_tcp_close_reason why);
+void tcp_conn_init_common(struct hare_tcp_ctx *x, struct hare_tcp_conn *c);
+
+/* tcp_out.c */
+void tcp_output(struct hare_worker *w, struct hare_tcp_conn *c);
+int tcp_xmit(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags);
+void tcp_send_ack(struct hare_worker *w, struct hare_tcp_conn *c);
+void tcp_send_challenge_ack(struct hare_worker *w, struct hare_tcp_conn *c);
+void tcp_send_rst_conn(struct hare_worker *w, struct hare_tcp_conn *c);
+void tcp_respond(struct hare_worker *w, const struct tcp_tuple *t, uint32_t seq, uint32_t ack,
+		 uint8_t flags, uint16_t wnd, const uint32_t *ts /* [val, ecr] or NULL */);
+void tcp_reset_reply(struct hare_worker *w, const struct tcp_seg *s);
+uint32_t tcp_rcv_window(const struct hare_tcp_conn *c, const struct hare_worker *w);
+void tcp_sndq_free_acked(struct hare_tcp_conn *c, uint32_t bytes);
+void tcp_sndq_purge(struct hare_tcp_conn *c);
+uint16_t tcp_mss_for(const struct hare_worker *w);
+void tcp_retransmit_head(struct hare_worker *w, struct hare_tcp_conn *c);
+
+/* tcp_timer.c */
+void tcp_timer_arm(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, uint32_t when);
+void tcp_timer_unlink(struct hare_tcp_ctx *x, struct hare_tcp_conn *c);
+void tcp_timer_rearm(struct hare_tcp_ctx *x, struct hare_tcp_conn *c);
+void tcp_arm_rexmt(struct hare_worker *w, struct hare_tcp_conn *c);
+void tcp_arm_rexmt_or_probe(struct hare_worker *w, struct hare_tcp_conn *c);
+void tcp_arm_delack(struct hare_worker *w, struct hare_tcp_conn *c);
+void tcp_set_keep(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t ms);
+
+/* tcp_in.c helpers used elsewhere */
+void tcp_ooo_purge(struct hare_tcp_ctx *x, struct hare_tcp_conn *c);
+
+#endif

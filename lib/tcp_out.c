@@ -1,0 +1,490 @@
+/* tcp_out.c — segment output.
+ *
+ * Call chains:
+ *   hare_tcp_send()/tcp_ack()/timers -> tcp_output() -> tcp_xmit()
+ *       -> hare_ipv4_output() -> hare_arp_output() -> hare_tx_enqueue()
+ *   tcp_send_ack() / tcp_send_challenge_ack() / tcp_send_rst_conn() -> tcp_xmit()
+ *   no connection: tcp_reset_reply() / tcp_respond()
+ *
+ * Zero copy: the send queue is a list of single-segment mbufs (the app's
+ * own, linked through ->next; its head's pkt_len means nothing). A data
+ * segment is a fresh header mbuf followed by indirect mbufs attached to
+ * the queued ones (rte_pktmbuf_attach takes a reference), so a
+ * retransmission re-attaches the same bytes and an ACK frees the queue
+ * entry while a copy may still sit in the TX ring. Small payloads
+ * (<= TCP_COPY_MAX) are copied into the header mbuf instead: cheaper than
+ * an indirect mbuf and its atomic refcount.
+ */
+#include <string.h>
+#include "tcp_impl.h"
+#include "ipv4.h"
+
+#define TCP_COPY_MAX 256
+
+uint16_t
+tcp_mss_for(const struct hare_worker *w)
+{
+	return (uint16_t)(w->cfg->mtu - sizeof(struct rte_ipv4_hdr) - sizeof(struct rte_tcp_hdr));
+}
+
+/* The window to advertise (bytes, before scaling). RFC 9293 §3.8.6.2.2:
+ * receiver-side SWS avoidance, and never shrink the right edge. */
+uint32_t
+tcp_rcv_window(const struct hare_tcp_conn *c, const struct hare_worker *w)
+{
+	uint32_t buf = w->cfg->tcp.rcv_buf, used = c->rcv_unread, win, cur;
+
+	win = used >= buf ? 0 : buf - used;
+	if (unlikely(w->tcp->mem_pressure)) {
+		/* keep what was promised, promise nothing more (tcp_timer.c) */
+		return SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	}
+	if (win > (65535u << c->rcv_wscale))
+		win = 65535u << c->rcv_wscale;
+	cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	if (win < cur)
+		return cur;
+	if (win > cur && win - cur < RTE_MIN(buf / 2, (uint32_t)c->rcv_mss) && win != buf)
+		win = cur;
+	return win;
+}
+
+/* Mbuf of the send queue holding byte seq; *off = offset in it. */
+static struct rte_mbuf *
+sndq_find(struct hare_tcp_conn *c, uint32_t seq, uint32_t *off)
+{
+	struct rte_mbuf *q;
+	uint32_t qseq;
+
+	if (c->snd_cur && SEQ_GEQ(c->snd_cur_seq, c->snd_una) && SEQ_GEQ(seq, c->snd_cur_seq)) {
+		q = c->snd_cur;
+		qseq = c->snd_cur_seq;
+	} else {
+		q = c->sndq_head;
+		qseq = c->snd_una;
+	}
+	while (q && SEQ_GEQ(seq, qseq + q->data_len)) {
+		qseq += q->data_len;
+		q = q->next;
+	}
+	c->snd_cur = q;
+	c->snd_cur_seq = qseq;
+	*off = seq - qseq;
+	return q;
+}
+
+/* Append payload [seq, seq+len) of the send queue to header mbuf h. */
+static int
+attach_payload(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *h,
+	       uint32_t seq, uint32_t len)
+{
+	uint32_t off;
+	struct rte_mbuf *q = sndq_find(c, seq, &off), *tail = h;
+
+	if (len <= TCP_COPY_MAX && rte_pktmbuf_tailroom(h) >= len) {
+		char *dst = rte_pktmbuf_append(h, (uint16_t)len);
+
+		while (len > 0 && q) {
+			uint32_t n = RTE_MIN((uint32_t)q->data_len - off, len);
+
+			memcpy(dst, rte_pktmbuf_mtod_offset(q, char *, off), n);
+			dst += n;
+			len -= n;
+			off = 0;
+			q = q->next;
+		}
+		return len == 0 ? 0 : -EINVAL;
+	}
+	while (len > 0) {
+		struct rte_mbuf *ind;
+		uint32_t n;
+
+		if (q == NULL)
+			return -EINVAL;
+		n = RTE_MIN((uint32_t)q->data_len - off, len);
+		ind = rte_pktmbuf_alloc(w->pool);
+		if (unlikely(ind == NULL)) {
+			w->stats.drop_no_mbuf++;
+			return -ENOBUFS;
+		}
+		rte_pktmbuf_attach(ind, q);
+		ind->data_off = (uint16_t)(q->data_off + off);
+		ind->data_len = (uint16_t)n;
+		ind->pkt_len = n;
+		tail->next = ind;
+		tail = ind;
+		h->nb_segs++;
+		h->pkt_len += n;
+		len -= n;
+		off = 0;
+		q = q->next;
+	}
+	return 0;
+}
+
+static inline uint8_t *
+put_ts(uint8_t *o, uint32_t val, uint32_t ecr)
+{
+	*o++ = 1; *o++ = 1; *o++ = 8; *o++ = 10;
+	val = rte_cpu_to_be_32(val); ecr = rte_cpu_to_be_32(ecr);
+	memcpy(o, &val, 4); memcpy(o + 4, &ecr, 4);
+	return o + 8;
+}
+
+/* SACK blocks describing the OOO queue (RFC 2018 §4): the block holding
+ * the most recent arrival first, then the others in queue order. */
+static unsigned
+build_sack(const struct hare_tcp_ctx *x, const struct hare_tcp_conn *c, uint32_t blk[][2], unsigned max)
+{
+	uint32_t all[8][2];
+	unsigned n = 0, out = 0, first = 0;
+
+	for (struct rte_mbuf *m = c->ooo_head; m; m = tcp_meta(x, m)->qnext) {
+		const struct tcp_mbuf_meta *mm = tcp_meta(x, m);
+
+		if (n > 0 && SEQ_LEQ(mm->seq, all[n - 1][1])) {
+			if (SEQ_GT(mm->seq + mm->len, all[n - 1][1]))
+				all[n - 1][1] = mm->seq + mm->len;
+			continue;
+		}
+		if (n == 8)
+			break;
+		all[n][0] = mm->seq;
+		all[n][1] = mm->seq + mm->len;
+		n++;
+	}
+	if (c->flags & TF_OOO_FIN && n > 0 && all[n - 1][1] == c->ooo_fin)
+		all[n - 1][1]++;
+	for (unsigned i = 0; i < n; i++)
+		if (SEQ_GEQ(c->ooo_last, all[i][0]) && SEQ_LT(c->ooo_last, all[i][1]))
+			first = i;
+	if (n == 0)
+		return 0;
+	blk[out][0] = all[first][0]; blk[out][1] = all[first][1]; out++;
+	for (unsigned i = 0; i < n && out < max; i++) {
+		if (i == first)
+			continue;
+		blk[out][0] = all[i][0]; blk[out][1] = all[i][1]; out++;
+	}
+	return out;
+}
+
+int
+tcp_xmit(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
+{
+	struct hare_tcp_ctx *x = w->tcp;
+	struct rte_mbuf *m = hare_alloc_mbuf(w);
+	struct rte_tcp_hdr *th;
+	uint8_t opts[40], *o = opts;
+	uint32_t win, hlen;
+	bool syn = flags & TH_SYN;
+
+	if (unlikely(m == NULL))
+		return -ENOBUFS;
+	if (syn) {
+		/* SYN offers what cfg allows; SYN-ACK answers what was offered */
+		bool active = c->state == HARE_TCP_SYN_SENT;
+		bool sack = active ? w->cfg->tcp.sack : (c->opt & TO_SACK);
+		bool ts = active ? w->cfg->tcp.timestamps : (c->opt & TO_TS);
+		bool ws = active ? w->cfg->tcp.wscale : (c->opt & TO_WS);
+		uint16_t mss = rte_cpu_to_be_16(tcp_mss_for(w));
+
+		*o++ = 2; *o++ = 4; memcpy(o, &mss, 2); o += 2;
+		if (sack && ts) {
+			/* SACK-permitted then TS: 12 bytes, no NOP needed (Linux's layout) */
+			*o++ = 4; *o++ = 2;
+			o = put_ts(o - 2, tcp_now(w) + c->ts_offset, c->ts_recent);
+			o[-12] = 4; o[-11] = 2;
+		} else if (ts) {
+			o = put_ts(o, tcp_now(w) + c->ts_offset, c->ts_recent);
+		} else if (sack) {
+			*o++ = 1; *o++ = 1; *o++ = 4; *o++ = 2;
+		}
+		if (ws) {
+			*o++ = 1; *o++ = 3; *o++ = 3; *o++ = c->rcv_wscale;
+		}
+	} else if (!(flags & TH_RST) || (c->opt & TO_TS)) {
+		if (c->opt & TO_TS)
+			o = put_ts(o, tcp_now(w) + c->ts_offset, c->ts_recent);
+		if ((c->opt & TO_SACK) && c->ooo_head && !(flags & TH_RST)) {
+			/* as many blocks as fit beside the payload in the MTU */
+			uint32_t used = (uint32_t)(o - opts) + len, room = 40 - (uint32_t)(o - opts);
+			uint32_t mtu_room = tcp_mss_for(w) > used ? tcp_mss_for(w) - used : 0;
+			unsigned max = (unsigned)((RTE_MIN(room, mtu_room) >= 12 ?
+						   (RTE_MIN(room, mtu_room) - 4) / 8 : 0));
+			uint32_t blk[4][2];
+			unsigned n = max ? build_sack(x, c, blk, RTE_MIN(max, 4u)) : 0;
+
+			if (n) {
+				*o++ = 1; *o++ = 1; *o++ = 5; *o++ = (uint8_t)(2 + 8 * n);
+				for (unsigned i = 0; i < n; i++) {
+					uint32_t l = rte_cpu_to_be_32(blk[i][0]), r = rte_cpu_to_be_32(blk[i][1]);
+					memcpy(o, &l, 4); memcpy(o + 4, &r, 4);
+					o += 8;
+				}
+			}
+		}
+	}
+	hlen = sizeof(*th) + (uint32_t)(o - opts);
+	th = (struct rte_tcp_hdr *)rte_pktmbuf_append(m, (uint16_t)hlen);
+	th->src_port = c->t.lport;
+	th->dst_port = c->t.rport;
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->data_off = (uint8_t)((hlen / 4) << 4);
+	th->tcp_flags = flags;
+	th->tcp_urp = 0;
+	th->cksum = 0;
+	memcpy(th + 1, opts, hlen - sizeof(*th));
+	if (flags & TH_ACK) {
+		th->recv_ack = rte_cpu_to_be_32(c->rcv_nxt);
+	} else {
+		th->recv_ack = 0;
+	}
+	if (c->state == HARE_TCP_SYN_SENT && !(flags & TH_ACK)) {
+		win = RTE_MIN(w->cfg->tcp.rcv_buf, 65535u);
+		th->rx_win = rte_cpu_to_be_16((uint16_t)win);
+	} else {
+		win = tcp_rcv_window(c, w);
+		if (syn)
+			th->rx_win = rte_cpu_to_be_16((uint16_t)RTE_MIN(win, 65535u));
+		else
+			th->rx_win = rte_cpu_to_be_16((uint16_t)RTE_MIN(win >> c->rcv_wscale, 65535u));
+	}
+	if (len > 0 && attach_payload(w, c, m, seq, len) < 0) {
+		rte_pktmbuf_free(m);
+		return -ENOBUFS;
+	}
+	if (flags & TH_ACK) {
+		uint32_t edge = c->rcv_nxt + (syn ? RTE_MIN(win, 65535u) :
+					      (RTE_MIN(win >> c->rcv_wscale, 65535u) << c->rcv_wscale));
+
+		c->last_ack_sent = c->rcv_nxt;
+		if (SEQ_GT(edge, c->rcv_adv))
+			c->rcv_adv = edge;
+		c->flags &= ~(TF_ACKNOW | TF_DELACK | TF_WND_UPDATE);
+		c->t_delack = 0;
+	}
+	if (flags & TH_RST)
+		w->stats.tcp_rst_tx++;
+	w->stats.tcp_tx_segments++;
+	hare_ipv4_output(w, m, c->t.laddr, c->t.raddr, IPPROTO_TCP);
+	return 0;
+}
+
+void
+tcp_send_ack(struct hare_worker *w, struct hare_tcp_conn *c)
+{
+	tcp_xmit(w, c, c->snd_nxt, 0, TH_ACK);
+}
+
+/* RFC 5961 §3.2/§4.2/§5.2 challenge ACK, throttled per worker (§7). */
+void
+tcp_send_challenge_ack(struct hare_worker *w, struct hare_tcp_conn *c)
+{
+	struct hare_tcp_ctx *x = w->tcp;
+	uint32_t sec = (uint32_t)(w->now_ms / 1000);
+
+	if (x->challenge_window != sec) {
+		x->challenge_window = sec;
+		x->challenge_count = 0;
+	}
+	if (x->challenge_count >= TCP_CHALLENGE_ACK_PER_S)
+		return;
+	x->challenge_count++;
+	w->stats.tcp_challenge_acks++;
+	tcp_send_ack(w, c);
+}
+
+void
+tcp_send_rst_conn(struct hare_worker *w, struct hare_tcp_conn *c)
+{
+	tcp_xmit(w, c, c->snd_nxt, 0, TH_RST | TH_ACK);
+}
+
+/* A bare segment for a tuple without a connection (RST replies, TIME_WAIT ACKs). */
+void
+tcp_respond(struct hare_worker *w, const struct tcp_tuple *t, uint32_t seq, uint32_t ack,
+	    uint8_t flags, uint16_t wnd, const uint32_t *ts)
+{
+	struct rte_mbuf *m = hare_alloc_mbuf(w);
+	struct rte_tcp_hdr *th;
+	uint32_t hlen = sizeof(*th) + (ts ? 12 : 0);
+
+	if (unlikely(m == NULL))
+		return;
+	th = (struct rte_tcp_hdr *)rte_pktmbuf_append(m, (uint16_t)hlen);
+	th->src_port = t->lport;
+	th->dst_port = t->rport;
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = rte_cpu_to_be_32(ack);
+	th->data_off = (uint8_t)((hlen / 4) << 4);
+	th->tcp_flags = flags;
+	th->rx_win = rte_cpu_to_be_16(wnd);
+	th->cksum = 0;
+	th->tcp_urp = 0;
+	if (ts)
+		put_ts((uint8_t *)(th + 1), ts[0], ts[1]);
+	if (flags & TH_RST)
+		w->stats.tcp_rst_tx++;
+	w->stats.tcp_tx_segments++;
+	hare_ipv4_output(w, m, t->laddr, t->raddr, IPPROTO_TCP);
+}
+
+/* RFC 9293 §3.10.7.1 (CLOSED): RST for anything but a RST. */
+void
+tcp_reset_reply(struct hare_worker *w, const struct tcp_seg *s)
+{
+	if (s->flags & TH_RST)
+		return;
+	if (s->flags & TH_ACK)
+		tcp_respond(w, &s->t, s->ack, 0, TH_RST, 0, NULL);
+	else
+		tcp_respond(w, &s->t, 0,
+			    s->seq + s->len + !!(s->flags & TH_SYN) + !!(s->flags & TH_FIN),
+			    TH_RST | TH_ACK, 0, NULL);
+}
+
+void
+tcp_sndq_free_acked(struct hare_tcp_conn *c, uint32_t bytes)
+{
+	c->snd_buffered -= bytes;
+	while (bytes > 0) {
+		struct rte_mbuf *q = c->sndq_head;
+
+		if (q->data_len <= bytes) {
+			bytes -= q->data_len;
+			c->sndq_head = q->next;
+			q->next = NULL;
+			if (c->snd_cur == q)
+				c->snd_cur = NULL;
+			rte_pktmbuf_free_seg(q);
+		} else {
+			q->data_off = (uint16_t)(q->data_off + bytes);
+			q->data_len = (uint16_t)(q->data_len - bytes);
+			q->pkt_len = q->data_len;
+			if (c->snd_cur == q)
+				c->snd_cur = NULL;
+			bytes = 0;
+		}
+	}
+	if (c->sndq_head == NULL)
+		c->sndq_tail = NULL;
+}
+
+void
+tcp_sndq_purge(struct hare_tcp_conn *c)
+{
+	struct rte_mbuf *q = c->sndq_head;
+
+	while (q) {
+		struct rte_mbuf *n = q->next;
+
+		q->next = NULL;
+		rte_pktmbuf_free_seg(q);
+		q = n;
+	}
+	c->sndq_head = c->sndq_tail = c->snd_cur = NULL;
+	c->snd_buffered = 0;
+}
+
+/* Fast retransmit / partial ACK: resend the segment at snd_una. */
+void
+tcp_retransmit_head(struct hare_worker *w, struct hare_tcp_conn *c)
+{
+	uint32_t len = RTE_MIN(c->snd_buffered, (uint32_t)c->mss);
+	uint8_t flags = TH_ACK;
+
+	if ((c->flags & TF_FIN_SENT) && len == c->snd_buffered)
+		flags |= TH_FIN;
+	if (len == 0 && !(flags & TH_FIN))
+		return;
+	w->stats.tcp_retransmits++;
+	tcp_xmit(w, c, c->snd_una, len, flags);
+}
+
+/* Send what the windows allow (BSD tcp_output's shape). */
+void
+tcp_output(struct hare_worker *w, struct hare_tcp_conn *c)
+{
+	if (c->flags & TF_DEAD)
+		return;
+	switch (c->state) {
+	case HARE_TCP_ESTABLISHED:
+	case HARE_TCP_CLOSE_WAIT:
+	case HARE_TCP_FIN_WAIT_1:
+	case HARE_TCP_CLOSING:
+	case HARE_TCP_LAST_ACK:
+		break;
+	default:
+		if (c->flags & TF_ACKNOW && c->state != HARE_TCP_SYN_SENT &&
+		    c->state != HARE_TCP_CLOSED)
+			tcp_send_ack(w, c);
+		return;
+	}
+	for (;;) {
+		uint32_t off = c->snd_nxt - c->snd_una;
+		uint32_t sendable = off < c->snd_buffered ? c->snd_buffered - off : 0;
+		uint32_t wnd = RTE_MIN(c->snd_wnd, c->cwnd);
+		uint32_t usable = wnd > off ? wnd - off : 0;
+		uint32_t mss = c->mss;
+		uint32_t len;
+		bool fin, new_data;
+		uint8_t flags = TH_ACK;
+
+		/* room for SACK blocks (RFC 2018: up to 3 beside timestamps) */
+		if ((c->opt & TO_SACK) && c->ooo_head)
+			mss -= 4 + 8 * RTE_MIN((uint32_t)c->ooo_count, (c->opt & TO_TS) ? 3u : 4u);
+		len = RTE_MIN(RTE_MIN(sendable, usable), mss);
+
+		if (len > 0 && len < mss && len < sendable) {
+			/* window-limited runt: sender SWS avoidance (RFC 9293 §3.8.6.2.1) */
+			if (len < c->max_sndwnd / 2)
+				len = 0;
+		} else if (len > 0 && len < mss && !w->cfg->tcp.nodelay && off > 0 &&
+			   c->snd_una != c->snd_max) {
+			len = 0; /* Nagle (RFC 1122 4.2.3.4) */
+		}
+		fin = (c->flags & TF_FIN_QUEUED) && c->snd_nxt + len == c->snd_una + c->snd_buffered &&
+		      !(c->flags & TF_FIN_ACKED);
+		if (len == 0 && !fin) {
+			if (c->flags & (TF_ACKNOW | TF_WND_UPDATE))
+				tcp_send_ack(w, c);
+			break;
+		}
+		if (fin)
+			flags |= TH_FIN;
+		if (len > 0 && len == sendable)
+			flags |= TH_PSH;
+		new_data = SEQ_GEQ(c->snd_nxt, c->snd_max);
+		if (tcp_xmit(w, c, c->snd_nxt, len, flags) < 0)
+			break; /* no mbuf: the RTO retries */
+		if (new_data) {
+			w->stats.tcp_tx_bytes += len;
+			if (!(c->opt & TO_TS) && !(c->flags & TF_RTT_TIMING) && len > 0) {
+				c->flags |= TF_RTT_TIMING;
+				c->rtt_seq = c->snd_nxt;
+				c->rtt_start = tcp_now(w);
+			}
+		} else {
+			w->stats.tcp_retransmits++;
+		}
+		c->snd_nxt += len + (fin ? 1 : 0);
+		if (fin)
+			c->flags |= TF_FIN_SENT;
+		if (SEQ_GT(c->snd_nxt, c->snd_max))
+			c->snd_max = c->snd_nxt;
+		if (c->t_rexmt == 0 || (c->flags & TF_PERSIST)) {
+			c->flags &= ~TF_PERSIST;
+			tcp_arm_rexmt_or_probe(w, c);
+		}
+		if (fin)
+			break;
+	}
+	/* zero window with data waiting and nothing in flight: persist */
+	if (c->snd_wnd == 0 && c->snd_buffered > 0 && c->snd_una == c->snd_max && c->t_rexmt == 0) {
+		c->flags |= TF_PERSIST;
+		c->rxt_shift = 0;
+		c->t_rexmt = tcp_now(w) + RTE_MAX(c->rto, (uint32_t)TCP_PERSIST_MIN_MS);
+		tcp_timer_arm(w->tcp, c, c->t_rexmt);
+	}
+}

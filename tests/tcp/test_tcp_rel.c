@@ -1,0 +1,535 @@
+/* test_tcp_rel.c — reliability and robustness through the fake port: RTO
+ * with exponential backoff (RFC 6298), fast retransmit and NewReno/SACK
+ * recovery (RFC 5681/6582/2018), zero-window probes, sequence wrap-around
+ * near 2^32, out-of-order queue with SACK blocks, PAWS (RFC 7323),
+ * out-of-window data, receive-window backpressure, keepalive, malformed
+ * segments, and the size of the per-connection structures. */
+#include <stdio.h>
+#include <string.h>
+#include "tcp_helpers.h"
+#include "tcp_impl.h"
+
+static void
+listen_on(struct ht_rig *r, const struct hare_tcp_ops *ops)
+{
+	assert_non_null(hare_tcp_listen(r->w, 0, TT_LPORT, ops, NULL));
+}
+
+static uint8_t pattern[65536];
+
+static void
+fill_pattern(void)
+{
+	for (size_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (uint8_t)(i * 31 + 7);
+}
+
+/* RFC 6298 §5: first retransmission after RTO (1 s without a sample), then
+ * doubled each time (5.5); an ACK stops it. Karn: no RTT from them. */
+static void
+rto_and_backoff(void **state)
+{
+	struct ht_rig *r = tt_rig();
+	struct tt t;
+	struct tt_seg s;
+	struct hare_tcp_conn *c;
+
+	listen_on(r, &tt_ops);
+	c = tt_open(&t, r, false, 1000);
+	assert_int_equal(hare_tcp_send_bytes(c, "abc", 3), 3);
+	tt_expect(r, &s, TH_A | TH_P);
+	uint32_t seq = s.seq;
+	uint32_t waits[] = {1000, 2000, 4000, 8000};
+	for (int i = 0; i < 4; i++) {
+		tt_advance(r, waits[i] - 1);
+		tt_expect_none(r);
+		tt_advance(r, 1);
+		tt_expect(r, &s, TH_A | TH_P);
+		assert_int_equal(s.seq, seq);
+		assert_int_equal(s.len, 3);
+	}
+	assert_int_equal(tt_stat(r, "tcp_rto_fired"), 4);
+	assert_int_equal(tt_stat(r, "tcp_retransmits"), 4);
+	t.rcv_nxt = seq + 3;
+	tt_send_next(&t, TH_A, NULL, 0);
+	assert_int_equal(hare_tcp_unacked(c), 0);
+	assert_int_equal(tt_app.sent, 3);
+	tt_advance(r, 40000);
+	tt_expect_none(r);
+
+	ht_rig_free(r);
+}
+
+/* Data segments: retransmissions give up after the retry limit with a RST
+ * and on_closed(TIMEOUT). */
+static void
+rto_gives_up(void **state)
+{
+	struct ht_rig *r = tt_rig();
+	struct tt t;
+	struct tt_seg s;
+	struct hare_tcp_conn *c;
+
+	listen_on(r, &tt_ops);
+	c = tt_open(&t, r, false, 1000);
+	hare_tcp_send_bytes(c, "abc", 3);
+	for (int i = 0; i < 40 && tt_app.closes == 0; i++)
+		tt_advance(r, 60000);
+	assert_int_equal(tt_app.closes, 1);
+	assert_int_equal(tt_app.reason, HARE_TCP_CLOSE_TIMEOUT);
+	assert_int_equal(hare_tcp_conn_count(r->w), 0);
+	ht_drain_tx(r);
+	(void)s;
+	ht_rig_free(r);
+}
+
+/* Three duplicate ACKs: the missing segment goes out at once (RFC 5681
+ * §3.2), recovery ends with the ACK of everything (RFC 6582). */
+static void
+fast_retransmit(void **state)
+{
+	struct ht_rig *r = tt_rig();
+	struct tt t;
+	struct tt_seg s;
+	struct hare_tcp_conn *c;
+
+	fill_pattern();
+	listen_on(r, &tt_ops);
+	c = tt_open(&t, r, false, 1000);
+	assert_int_equal(hare_tcp_send_bytes(c, pattern, 5 * 1460), 5 * 1460);
+	uint32_t first = 0;
+	for (int i = 0; i < 5; i++) {
+		assert_true(tt_recv(r, &s));
+		assert_int_equal(s.len, 1460);
+		if (i == 0)
+			first = s.seq;
+	}
+	t.rcv_nxt = first + 1460;
+	tt_send_next(&t, TH_A, NULL, 0); /* ACK of segment 1 */
+	tt_send_next(&t, TH_A, NULL, 0); /* dup 1 */
+	tt_send_next(&t, TH_A, NULL, 0); /* dup 2 */
+	tt_expect_none(r);
+	tt_send_next(&t, TH_A, NULL, 0); /* dup 3 */
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.seq, first + 1460);
+	assert_int_equal(s.len, 1460);
+	assert_memory_equal(s.data, pattern + 1460, 1460);
+	assert_int_equal(tt_stat(r, "tcp_fast_retransmits"), 1);
+	assert_int_equal(tt_stat(r, "tcp_dup_acks"), 3);
+	assert_int_equal(tt_stat(r, "tcp_rto_fired"), 0);
+	/* partial ACK (segments 2..3): the next hole (4) is resent (RFC 6582) */
+	t.rcv_nxt = first + 3 * 1460;
+	tt_send_next(&t, TH_A, NULL, 0);
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.seq, first + 3 * 1460);
+	t.rcv_nxt = first + 5 * 1460;
+	tt_send_next(&t, TH_A, NULL, 0);
+	assert_int_equal(hare_tcp_unacked(c), 0);
+	assert_int_equal(tt_app.sent, 5 * 1460);
+	ht_rig_free(r);
+}
+
+/* With SACK, recovery resends only the holes below the SACKed data. */
+static void
+sack_recovery(void **state)
+{
+	struct ht_rig *r = tt_rig();
+	struct tt t;
+	struct tt_seg s;
+	struct hare_tcp_conn *c;
+	uint8_t f[256], o[40];
+
+	fill_pattern();
+	listen_on(r, &tt_ops);
+	c = tt_open(&t, r, true, 1000);
+	const uint32_t M = 1448;
+	assert_int_equal(hare_tcp_send_bytes(c, pattern, 6 * M), 6 * M);
+	uint32_t b = 0;
+	for (int i = 0; i < 6; i++) {
+		assert_true(tt_recv(r, &s));
+		if (i == 0)
+			b = s.seq;
+	}
+	t.ts_recent = s.tsval;
+	/* segments 1 and 4 lost: the peer SACKs 2-3 then 5-6. With 4
+	 * segments SACKed above it, segment 1 counts as lost (RFC 6675
+	 * IsLost) at the second ACK already. */
+	uint32_t blk[2][2] = {{b + M, b + 3 * M}, {b + 4 * M, b + 6 * M}};
+	for (int d = 0; d < 3; d++) {
+		size_t ol = tt_opt_ts(o, ++t.tsval, t.ts_recent);
+		ol += tt_opt_sack(o + ol, blk, d == 0 ? 1 : 2);
+		size_t n = tt_build(f, t.pport, t.lport, t.snd_nxt, b, TH_A, t.wnd, o, ol, NULL, 0);
+		ht_input(r, f, n);
+		if (d == 0)
+			tt_expect_none(r);
+	}
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.seq, b);            /* first hole */
+	assert_int_equal(s.len, M);
+	assert_memory_equal(s.data, pattern, M);
+	tt_expect(r, &s, TH_A);                /* then the second, not SACKed data */
+	assert_int_equal(s.seq, b + 3 * M);
+	assert_int_equal(s.len, M);
+	tt_expect_none(r);
+	assert_int_equal(tt_stat(r, "tcp_fast_retransmits"), 1);
+	assert_int_equal(tt_stat(r, "tcp_retransmits"), 2);
+	t.rcv_nxt = b + 6 * M;
+	t.tsval++;
+	tt_send_next(&t, TH_A, NULL, 0);
+	assert_int_equal(hare_tcp_unacked(c), 0);
+	ht_rig_free(r);
+}
+
+/* RFC 9293 §3.8.6.1: a zero window is probed with one byte, backing off;
+ * when the window opens the rest flows. */
+static void
+zero_window_probe(void **state)
+{
+	struct ht_rig *r = tt_rig();
+	struct tt t;
+	struct tt_seg s;
+	struct hare_tcp_conn *c;
+
+	listen_on(r, &tt_ops);
+	c = tt_open(&t, r, false, 1000);
+	t.wnd = 0;
+	tt_send_next(&t, TH_A, NULL, 0); /* window update to 0 */
+	assert_int_equal(hare_tcp_send_bytes(c, "0123456789", 10), 10);
+	tt_expect_none(r);
+	tt_advance(r, 999);
+	tt_expect_none(r);
+	tt_advance(r, 1);
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.len, 1);
+	assert_int_equal(s.data[0], '0');
+	uint32_t una = s.seq;
+	tt_send_next(&t, TH_A, NULL, 0); /* still 0, probe not accepted */
+	tt_advance(r, 1999);
+	tt_expect_none(r);
+	tt_advance(r, 1);
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.seq, una);
+	assert_int_equal(s.len, 1);
+	t.wnd = 1000;
+	tt_send_next(&t, TH_A, NULL, 0); /* window opens */
+	tt_expect(r, &s, TH_A | TH_P);
+	assert_int_equal(s.len, 9);
+	assert_memory_equal(s.data, "123456789", 9);
+	t.rcv_nxt = una + 10;
+	tt_send_next(&t, TH_A, NULL, 0);
+	assert_int_equal(hare_tcp_unacked(c), 0);
+	ht_rig_free(r);
+}
+
+static void
+tiny_rcvbuf(struct hare_config *cfg)
+{
+	cfg->tcp.rcv_buf = 4096;
+}
+
+/* Backpressure: with MANUAL_RECV the window closes as data is held and
+ * reopens (window update) when the app calls hare_tcp_recved. */
+static void
+receive_window_backpressure(void **state)
+{
+	struct ht_rig *r = tt_rig_cfg(tiny_rcvbuf);
+	struct tt t;
+	struct tt_seg s;
+	struct hare_tcp_conn *c;
+	static uint8_t d[4096];
+
+	listen_on(r, &tt_ops_manual);
+	c = tt_open(&t, r, false, 1000);
+	tt_send_next(&t, TH_A, d, 1460);
+	tt_send_next(&t, TH_A, d, 1460); /* second full segment: ACK now */
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.wnd, 4096 - 2920);
+	tt_send_next(&t, TH_A, d, 4096 - 2920);
+	tt_advance(r, 40);
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.wnd, 0);
+	/* beyond the window: not accepted */
+	tt_send(&t, TH_A, t.snd_nxt, t.rcv_nxt, d, 100);
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.ack, t.snd_nxt);
+	assert_int_equal(tt_app.rx_len, 4096);
+	hare_tcp_recved(c, 4096);
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.wnd, 4096);
+	ht_rig_free(r);
+}
+
+/* Sequence numbers wrap at 2^32 in both directions. */
+static void
+sequence_wraparound(void **state)
+{
+	struct ht_rig *r = tt_rig();
+	struct tt t;
+	struct tt_seg s;
+	struct hare_tcp_conn *c;
+
+	fill_pattern();
+	hare_tcp_test_fix_isn(r->w, 0xffffff00u);
+	listen_on(r, &tt_ops);
+	c = tt_open(&t, r, true, 0xfffffe00u);
+	assert_int_equal(t.iss, 0xffffff00u);
+	/* peer -> us: 4 x 200 bytes from 0xfffffe01 over 0 */
+	for (int i = 0; i < 4; i++) {
+		tt_send_next(&t, TH_A, pattern + 200 * i, 200);
+		t.tsval++;
+	}
+	uint32_t expect_ack = 0xfffffe01u + 800;
+	assert_true(expect_ack < 0x1000);
+	tt_advance(r, 40);
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.ack, expect_ack);
+	assert_int_equal(tt_app.rx_len, 800);
+	assert_memory_equal(tt_app.rx, pattern, 800);
+	/* us -> peer: 600 bytes from 0xffffff01 over 0 */
+	assert_int_equal(hare_tcp_send_bytes(c, pattern, 600), 600);
+	tt_expect(r, &s, TH_A | TH_P);
+	assert_int_equal(s.seq, 0xffffff01u);
+	assert_memory_equal(s.data, pattern, 600);
+	t.rcv_nxt = 0xffffff01u + 600;
+	t.ts_recent = s.tsval;
+	tt_send_next(&t, TH_A, NULL, 0);
+	assert_int_equal(hare_tcp_unacked(c), 0);
+	assert_int_equal(tt_app.sent, 600);
+	/* out-of-order across the wrap, then the hole */
+	uint32_t base = t.snd_nxt;
+	tt_send(&t, TH_A, base + 100, t.rcv_nxt, pattern + 100, 100);
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.ack, base);
+	tt_send(&t, TH_A, base, t.rcv_nxt, pattern, 100);
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.ack, base + 200);
+	ht_rig_free(r);
+}
+
+/* Out-of-order segments: immediate duplicate ACK with a SACK block for
+ * the queued data (RFC 2018 §4), delivery in order once the hole fills. */
+static void
+ooo_queue_and_sack(void **state)
+{
+	struct ht_rig *r = tt_rig();
+	struct tt t;
+	struct tt_seg s;
+
+	fill_pattern();
+	listen_on(r, &tt_ops);
+	tt_open(&t, r, true, 1000);
+	uint32_t b = t.snd_nxt;
+	tt_send(&t, TH_A, b + 300, t.rcv_nxt, pattern + 300, 100);
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.ack, b);
+	assert_int_equal(s.n_sack, 1);
+	assert_int_equal(s.sack[0][0], b + 300);
+	assert_int_equal(s.sack[0][1], b + 400);
+	tt_send(&t, TH_A, b + 100, t.rcv_nxt, pattern + 100, 100);
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.n_sack, 2);
+	assert_int_equal(s.sack[0][0], b + 100); /* most recent first */
+	assert_int_equal(s.sack[1][0], b + 300);
+	/* overlapping retransmission 150..350 */
+	tt_send(&t, TH_A, b + 150, t.rcv_nxt, pattern + 150, 200);
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.n_sack, 1);
+	assert_int_equal(s.sack[0][0], b + 100);
+	assert_int_equal(s.sack[0][1], b + 400);
+	assert_int_equal(tt_app.rx_len, 0);
+	tt_send(&t, TH_A, b, t.rcv_nxt, pattern, 100);
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.ack, b + 400);
+	assert_int_equal(s.n_sack, 0);
+	assert_int_equal(tt_app.rx_len, 400);
+	assert_memory_equal(tt_app.rx, pattern, 400);
+	assert_int_equal(tt_stat(r, "tcp_ooo_segments"), 3);
+	ht_rig_free(r);
+}
+
+/* RFC 7323 §5: a segment whose TSval is older than TS.Recent is dropped
+ * (and ACKed); a newer one is accepted. */
+static void
+paws_drop(void **state)
+{
+	struct ht_rig *r = tt_rig();
+	struct tt t;
+	struct tt_seg s;
+
+	listen_on(r, &tt_ops);
+	tt_open(&t, r, true, 1000);
+	t.tsval = 4000; /* older than the 5000 of the SYN */
+	tt_send(&t, TH_A, t.snd_nxt, t.rcv_nxt, "old", 3);
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.ack, t.snd_nxt);
+	assert_int_equal(tt_app.rx_len, 0);
+	assert_int_equal(tt_stat(r, "tcp_paws_drops"), 1);
+	t.tsval = 6000;
+	tt_send_next(&t, TH_A, "new", 3);
+	assert_int_equal(tt_app.rx_len, 3);
+	tt_advance(r, 40);
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.tsecr, 6000);
+	ht_rig_free(r);
+}
+
+/* Data entirely outside the window: ACK with RCV.NXT, nothing delivered. */
+static void
+out_of_window_data(void **state)
+{
+	struct ht_rig *r = tt_rig();
+	struct tt t;
+	struct tt_seg s;
+
+	listen_on(r, &tt_ops);
+	tt_open(&t, r, false, 1000);
+	tt_send(&t, TH_A, t.snd_nxt + 10000000, t.rcv_nxt, "far", 3);
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.ack, t.snd_nxt);
+	tt_send(&t, TH_A, t.snd_nxt - 50, t.rcv_nxt, "old", 3); /* duplicate */
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.ack, t.snd_nxt);
+	assert_int_equal(tt_app.rx_len, 0);
+	assert_int_equal(tt_stat(r, "tcp_drop_out_of_window"), 2);
+	/* partly old: only the new bytes are taken */
+	tt_send(&t, TH_A, t.snd_nxt - 2, t.rcv_nxt, "xyNEW", 5);
+	assert_int_equal(tt_app.rx_len, 3);
+	assert_memory_equal(tt_app.rx, "NEW", 3);
+	ht_rig_free(r);
+}
+
+static void
+keepalive_on(struct hare_config *cfg)
+{
+	cfg->tcp.keepalive_idle_ms = 1000;
+	cfg->tcp.keepalive_intvl_ms = 500;
+	cfg->tcp.keepalive_probes = 2;
+}
+
+
+/* Malformed segments are counted drops, never a crash or a leak. */
+static void
+malformed_segments(void **state)
+{
+	struct ht_rig *r = tt_rig();
+	struct tt t;
+	uint8_t f[256], o[40];
+	size_t n;
+	uint64_t before;
+
+	listen_on(r, &tt_ops);
+	tt_open(&t, r, false, 1000);
+	/* bad checksum */
+	n = tt_build(f, TT_PPORT, TT_LPORT, t.snd_nxt, t.rcv_nxt, TH_A, 100, NULL, 0, "abc", 3);
+	f[n - 1] ^= 0xff;
+	ht_input(r, f, n);
+	assert_int_equal(tt_stat(r, "drop_bad_cksum"), 1);
+	/* data offset beyond the segment */
+	before = tt_stat(r, "drop_bad_len");
+	n = tt_build(f, TT_PPORT, TT_LPORT, t.snd_nxt, t.rcv_nxt, TH_A, 100, NULL, 0, NULL, 0);
+	f[14 + 20 + 12] = 0xf0;
+	ht_input(r, f, n); /* (checksum is also off: either drop is fine) */
+	assert_true(tt_stat(r, "drop_bad_len") + tt_stat(r, "drop_bad_cksum") > before + 1);
+	/* data offset 4 (< 5) with a valid checksum */
+	o[0] = 0;
+	n = tt_build(f, TT_PPORT, TT_LPORT, t.snd_nxt, t.rcv_nxt, TH_A, 100, NULL, 0, NULL, 0);
+	{
+		/* rebuild with offset 4: fix the checksum by hand */
+		uint8_t *th = f + 34;
+		th[12] = 0x40;
+		th[16] = th[17] = 0;
+		uint8_t ph[12 + 20];
+		uint32_t sa = ht_ip(TT_PEER), da = ht_ip(TT_US);
+		memcpy(ph, &sa, 4); memcpy(ph + 4, &da, 4);
+		ph[8] = 0; ph[9] = 6; ph[10] = 0; ph[11] = 20;
+		memcpy(ph + 12, th, 20);
+		uint16_t ck = ht_cksum(ph, 32);
+		memcpy(th + 16, &ck, 2);
+	}
+	before = tt_stat(r, "drop_bad_len");
+	ht_input(r, f, n);
+	assert_int_equal(tt_stat(r, "drop_bad_len"), before + 1);
+	/* option length running past the header, and a zero option length */
+	o[0] = 8; o[1] = 30; o[2] = 0; o[3] = 0;
+	n = tt_build(f, TT_PPORT, TT_LPORT, t.snd_nxt, t.rcv_nxt, TH_A, 100, o, 4, NULL, 0);
+	ht_input(r, f, n);
+	o[0] = 2; o[1] = 0; o[2] = 0; o[3] = 0;
+	n = tt_build(f, TT_PPORT, TT_LPORT, t.snd_nxt, t.rcv_nxt, TH_A, 100, o, 4, NULL, 0);
+	ht_input(r, f, n);
+	/* SYN+FIN */
+	n = tt_build(f, TT_PPORT, TT_LPORT, 1, 0, TH_S | TH_F, 100, NULL, 0, NULL, 0);
+	ht_input(r, f, n);
+	assert_int_equal(tt_stat(r, "drop_bad_header"), 3);
+	/* a truncated TCP header */
+	n = ht_build_ipv4(f, TT_PEER, TT_US, IPPROTO_TCP, "short", 5);
+	before = tt_stat(r, "drop_bad_len");
+	ht_input(r, f, n);
+	assert_int_equal(tt_stat(r, "drop_bad_len"), before + 1);
+	assert_int_equal(hare_tcp_conn_count(r->w), 1);
+	assert_int_equal(tt_app.rx_len, 0);
+	ht_drain_tx(r);
+	ht_rig_free(r);
+}
+
+/* Keepalive (off by default): probes after idle, RST + TIMEOUT when
+ * unanswered; any segment from the peer resets the count. */
+static void
+keepalive_probes(void **state)
+{
+	struct ht_rig *r = tt_rig_cfg(keepalive_on);
+	struct tt t;
+	struct tt_seg s;
+	struct hare_tcp_conn *c;
+
+	listen_on(r, &tt_ops);
+	c = tt_open(&t, r, false, 1000);
+	(void)c;
+	tt_advance(r, 1001);
+	tt_expect(r, &s, TH_A);
+	assert_int_equal(s.seq, t.rcv_nxt - 1);
+	assert_int_equal(s.len, 0);
+	tt_advance(r, 500);
+	tt_expect(r, &s, TH_A);
+	tt_advance(r, 500);
+	tt_expect(r, &s, TH_R | TH_A);
+	assert_int_equal(tt_app.closes, 1);
+	assert_int_equal(tt_app.reason, HARE_TCP_CLOSE_TIMEOUT);
+	ht_rig_free(r);
+}
+
+/* Memory targets (issue 3): an idle ESTABLISHED connection <= 512 bytes
+ * all-in, a TIME_WAIT entry <= 64 bytes all-in. The flow table runs at
+ * load <= 0.5 with 8-byte slots: 16 bytes per entry. */
+static void
+struct_sizes(void **state)
+{
+	size_t conn = sizeof(struct hare_tcp_conn) + 2 * sizeof(struct tcp_slot);
+	size_t tw = sizeof(struct tcp_tw) + 2 * sizeof(struct tcp_slot);
+
+	printf("# sizeof(struct hare_tcp_conn) = %zu, with flow slots = %zu\n",
+	       sizeof(struct hare_tcp_conn), conn);
+	printf("# sizeof(struct tcp_tw) = %zu, with flow slots = %zu\n", sizeof(struct tcp_tw), tw);
+	assert_true(conn <= 512);
+	assert_true(tw <= 64);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(rto_and_backoff),
+		cmocka_unit_test(rto_gives_up),
+		cmocka_unit_test(fast_retransmit),
+		cmocka_unit_test(sack_recovery),
+		cmocka_unit_test(zero_window_probe),
+		cmocka_unit_test(receive_window_backpressure),
+		cmocka_unit_test(sequence_wraparound),
+		cmocka_unit_test(ooo_queue_and_sack),
+		cmocka_unit_test(paws_drop),
+		cmocka_unit_test(out_of_window_data),
+		cmocka_unit_test(malformed_segments),
+		cmocka_unit_test(keepalive_probes),
+		cmocka_unit_test(struct_sizes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -18,6 +18,8 @@
 #include <rte_arp.h>
 #include <rte_byteorder.h>
 #include <rte_hash_crc.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 #include "hare_worker.h"
 #include "arp.h"
 #include "eth.h"
@@ -172,6 +174,45 @@ arp_learn(struct hare_worker *w, struct hare_arp_entry *e, const struct rte_ethe
 	arp_flush_pending(w, e);
 }
 
+/* Tell the other workers (hare_workers_link) what this one learned from
+ * the wire. A full inbox loses the message: that worker then resolves by
+ * itself, its reply landing here and being published again. */
+static void
+arp_publish(struct hare_worker *w, uint32_t ip, const struct rte_ether_addr *mac)
+{
+	struct hare_arp_msg msg = { .ip = ip, .mac = *mac };
+
+	for (unsigned i = 0; i < w->n_workers && w->peers != NULL; i++) {
+		struct hare_worker *peer = w->peers[i];
+
+		if (peer == w || peer->arp_inbox == NULL)
+			continue;
+		if (rte_ring_mp_enqueue_elem(peer->arp_inbox, &msg, sizeof(msg)) != 0)
+			w->stats.arp_share_lost++;
+	}
+}
+
+void
+hare_arp_drain_inbox(struct hare_worker *w)
+{
+	struct hare_arp_msg msgs[32];
+	unsigned n;
+
+	while ((n = rte_ring_sc_dequeue_burst_elem(w->arp_inbox, msgs, sizeof(msgs[0]),
+						   RTE_DIM(msgs), NULL)) > 0) {
+		for (unsigned i = 0; i < n; i++) {
+			struct hare_arp_entry *e = hare_arp_lookup(w, msgs[i].ip);
+
+			/* Only next hops this worker uses or may use soon: an
+			 * existing entry, or room below the flood bound. */
+			if (e == NULL && w->arp.n_used < HARE_ARP_TABLE_SIZE * 3 / 4)
+				e = arp_get(w, msgs[i].ip);
+			if (e != NULL)
+				arp_learn(w, e, &msgs[i].mac);
+		}
+	}
+}
+
 void
 hare_arp_input(struct hare_worker *w, struct rte_mbuf *m)
 {
@@ -218,8 +259,11 @@ hare_arp_input(struct hare_worker *w, struct rte_mbuf *m)
 		e = hare_arp_lookup(w, sip);
 		if (e == NULL && for_us && w->arp.n_used < HARE_ARP_TABLE_SIZE * 3 / 4)
 			e = arp_get(w, sip);
-		if (e != NULL)
+		if (e != NULL) {
 			arp_learn(w, e, &a->arp_data.arp_sha);
+			if (w->n_workers > 1)
+				arp_publish(w, sip, &a->arp_data.arp_sha);
+		}
 	}
 	if (!for_us) {
 		if (op == RTE_ARP_OP_REQUEST || sip == 0)

@@ -42,6 +42,18 @@ struct hare_arp_table {
 	uint32_t n_used;
 };
 
+#define HARE_ARP_INBOX_SIZE 1024   /* cross-worker messages; power of two */
+
+/* A mapping one worker learned, sent to the others (16 bytes, ring element). */
+struct hare_arp_msg {
+	uint32_t ip;
+	struct rte_ether_addr mac;
+	uint8_t pad[6];
+};
+
+/* Apply the mappings other workers published (called from the timers). */
+void hare_arp_drain_inbox(struct hare_worker *w);
+
 /* Handle one received ARP frame (data points at the Ethernet header). Always
  * consumes m. */
 void hare_arp_input(struct hare_worker *w, struct rte_mbuf *m);

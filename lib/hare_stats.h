@@ -38,6 +38,7 @@
 	X(arp_tx_request) \
 	X(arp_tx_reply) \
 	X(arp_tx_gratuitous) \
+	X(arp_share_lost)      /* cross-worker ARP message lost (inbox full) */ \
 	X(ip_rx_packets)       /* IPv4 packets addressed to one of our IPs */ \
 	X(icmp_rx_echo) \
 	X(icmp_tx_echo_reply) \

@@ -66,6 +66,8 @@ struct hare_worker {
 	void (*app_tick)(struct hare_worker *w, void *ctx); /* see hare_worker_set_app_tick */
 	void *app_tick_ctx;
 	volatile bool stop;              /* set by another thread to end the run loop */
+	struct rte_ring *arp_inbox;      /* mappings learned by other workers */
+	struct hare_worker **peers;      /* all workers, index = worker_id */
 	struct hare_arp_table arp;
 };
 
@@ -78,6 +80,13 @@ int hare_worker_init(struct hare_worker *w, const struct hare_config *cfg,
 		     struct rte_mempool *pool, uint16_t port_id, uint16_t queue,
 		     const struct rte_ether_addr *mac, uint32_t offloads,
 		     hare_tx_burst_fn tx, void *tx_ctx);
+
+/* Tell n initialised workers about each other (ws[i] becomes worker_id i).
+ * With n > 1 each gets an inbox ring: ARP frames arrive on whichever queue
+ * RSS picks (on real NICs, queue 0), so a mapping learned by one worker is
+ * published to the others, which never see the reply themselves. ws must
+ * outlive the workers. Returns 0 or -ENOMEM (give DPDK more memory: -m). */
+int hare_workers_link(struct hare_worker **ws, unsigned n);
 
 /* Release everything w holds (queued packets, connections). */
 void hare_worker_fini(struct hare_worker *w);

@@ -11,6 +11,9 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+#include <stdio.h>
 #include "hare_worker.h"
 #include "eth.h"
 #include "arp.h"
@@ -55,12 +58,36 @@ hare_worker_init(struct hare_worker *w, const struct hare_config *cfg,
 	return 0;
 }
 
+int
+hare_workers_link(struct hare_worker **ws, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct hare_worker *w = ws[i];
+		char name[RTE_RING_NAMESIZE];
+
+		w->worker_id = i;
+		w->n_workers = n;
+		w->peers = ws;
+		if (n < 2 || w->arp_inbox != NULL)
+			continue;
+		snprintf(name, sizeof(name), "hare_arp_%p", (void *)w);
+		w->arp_inbox = rte_ring_create_elem(name, sizeof(struct hare_arp_msg),
+						    HARE_ARP_INBOX_SIZE, w->pool->socket_id,
+						    RING_F_SC_DEQ);
+		if (w->arp_inbox == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 void
 hare_worker_fini(struct hare_worker *w)
 {
 	hare_tcp_worker_fini(w);
 	hare_arp_flush_all(w);
 	hare_worker_tx_flush(w);
+	rte_ring_free(w->arp_inbox);
+	w->arp_inbox = NULL;
 }
 
 void
@@ -108,6 +135,8 @@ hare_worker_timers(struct hare_worker *w)
 		w->next_arp_tick_ms = w->now_ms + HARE_ARP_TICK_MS;
 		hare_arp_tick(w);
 	}
+	if (w->arp_inbox != NULL)
+		hare_arp_drain_inbox(w);
 	hare_tcp_timers(w);
 	if (w->app_tick != NULL)
 		w->app_tick(w, w->app_tick_ctx);
@@ -128,7 +157,8 @@ hare_worker_run(struct hare_worker *w)
 	uint64_t last_ms = 0;
 
 	hare_worker_update_clock(w);
-	hare_arp_announce(w);
+	if (w->worker_id == 0)
+		hare_arp_announce(w); /* one announcement per port, not per queue */
 	hare_worker_tx_flush(w);
 	while (!w->stop) {
 		uint16_t n = rte_eth_rx_burst(w->port_id, w->rx_queue, pkts, HARE_RX_BURST);

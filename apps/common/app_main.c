@@ -184,7 +184,11 @@ setup_workers(struct app_run *r)
 				return rc;
 		}
 	}
-	return 0;
+	int rc = hare_workers_link(r->workers, r->n_workers);
+	if (rc < 0)
+		fprintf(stderr, "%s: cannot link workers: %s (give DPDK more memory: -m)\n",
+			prog, strerror(-rc));
+	return rc;
 }
 
 /* App teardown and hare_worker_fini for every initialised worker. */

@@ -1,0 +1,287 @@
+/* tcp_micro.c — drive hare's TCP input over the fake port (no NIC, no
+ * hugepages) for a fixed count, so callgrind can count instructions per
+ * event. bench/tcp_micro.sh runs it twice (N and 2N) under
+ *   valgrind --tool=callgrind --toggle-collect=hare_worker_input
+ *            --toggle-collect=hare_worker_timers
+ * and divides the difference by N: set-up and warm-up cancel out, and
+ * only the stack's own work is counted (building frames, the fake port
+ * and the test peer are outside the toggled functions).
+ *
+ *   tcp_micro ack  N   pure ACKs, each acknowledging one full segment
+ *   tcp_micro data N   in-order full-sized data segments (the app frees them)
+ *   tcp_micro conn N   whole server connections: SYN .. request .. server
+ *                      closes .. peer FIN .. TIME_WAIT reaped
+ *   tcp_micro sizes    sizes of the per-connection structures
+ *
+ * By default the fake NIC marks received checksums GOOD (RX offload, as
+ * virtio and physical NICs do); TCP_MICRO_SW_CKSUM=1 makes hare verify
+ * them in software, as it must over net_af_packet.
+ *
+ * The peer uses timestamps, SACK and window scaling, as Linux does.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tcp_helpers.h"
+#include <rte_arp.h>
+#include "tcp_impl.h"
+
+#define MSS_PAYLOAD 1448   /* 1460 minus the timestamp option, as Linux sends */
+
+/* The bench's application: frees what it receives; in conn mode it closes
+ * after the first request bytes (an HTTP/1.0-style server). */
+static struct {
+	struct hare_tcp_conn *conn;
+	int close_on_data;
+	uint64_t accepted;
+} app;
+
+static int
+b_accept(struct hare_tcp_conn *c, void *ctx)
+{
+	app.conn = c;
+	app.accepted++;
+	return 0;
+}
+
+static void
+b_data(struct hare_tcp_conn *c, struct rte_mbuf *m)
+{
+	if (m != NULL)
+		rte_pktmbuf_free(m);
+	if (app.close_on_data && m != NULL)
+		hare_tcp_close(c);
+}
+
+static const struct hare_tcp_ops b_ops = { .on_accept = b_accept, .on_data = b_data };
+
+/* The peer's view of one connection. */
+struct peer {
+	uint16_t port;
+	uint32_t snd_nxt, rcv_nxt, tsval, ts_recent;
+};
+
+/* 1 = the fake NIC vouches for IPv4/TCP checksums (RX offload), as the
+ * virtio and most physical PMDs do; 0 = hare verifies them in software
+ * (net_af_packet). TX checksums are always computed in software here. */
+static int rx_offload = 1;
+
+static void
+feed(struct ht_rig *r, const uint8_t *frame, size_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(r->pool);
+
+	if (m == NULL || rte_pktmbuf_append(m, (uint16_t)len) == NULL) {
+		fprintf(stderr, "tcp_micro: mbuf pool exhausted: a leak in the stack?\n");
+		exit(1);
+	}
+	memcpy(rte_pktmbuf_mtod(m, void *), frame, len);
+	if (rx_offload)
+		m->ol_flags = RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	ht_input_mbuf(r, m);
+}
+
+static void
+peer_send(struct ht_rig *r, struct peer *p, uint8_t flags, const void *data, size_t len)
+{
+	uint8_t f[2048], o[12];
+	size_t ol = tt_opt_ts(o, p->tsval++, p->ts_recent);
+	size_t n = tt_build(f, p->port, TT_LPORT, p->snd_nxt, p->rcv_nxt, flags, 65535 >> 0,
+			    o, ol, data, len);
+
+	p->snd_nxt += (uint32_t)len + ((flags & (TH_S | TH_F)) ? 1 : 0);
+	feed(r, f, n);
+}
+
+/* Handshake from the peer with Linux-like options; returns false on failure. */
+static bool
+peer_open(struct ht_rig *r, struct peer *p, uint16_t port)
+{
+	uint8_t f[256], o[40];
+	size_t ol, n;
+	struct tt_seg s;
+
+	memset(p, 0, sizeof(*p));
+	p->port = port;
+	p->snd_nxt = 1000000u * port;
+	p->tsval = 100;
+	ol = tt_opt_syn(o, 1460, 7, true, true, p->tsval++, 0);
+	n = tt_build(f, p->port, TT_LPORT, p->snd_nxt, 0, TH_S, 65535, o, ol, NULL, 0);
+	feed(r, f, n);
+	p->snd_nxt++;
+	if (!tt_recv(r, &s) || s.flags != (TH_S | TH_A))
+		return false;
+	p->rcv_nxt = s.seq + 1;
+	p->ts_recent = s.tsval;
+	peer_send(r, p, TH_A, NULL, 0);
+	return true;
+}
+
+static void
+big_window(struct hare_config *cfg)
+{
+	cfg->tcp.max_conns = 1024;
+	cfg->tcp.max_time_wait = 65536;
+	cfg->tcp.time_wait_ms = 1000;   /* reaped within the run; see the note */
+	cfg->tcp.snd_buf = 1 << 20;
+}
+
+static int
+run_data(struct ht_rig *r, long count)
+{
+	static uint8_t payload[MSS_PAYLOAD];
+	struct peer p;
+
+	if (!peer_open(r, &p, 40000))
+		return 1;
+	for (long i = 0; i < count; i++) {
+		peer_send(r, &p, TH_A | TH_P, payload, sizeof(payload));
+		if ((i & 63) == 63)
+			ht_drain_tx(r);
+	}
+	return 0;
+}
+
+static int
+run_ack(struct ht_rig *r, long count)
+{
+	static uint8_t chunk[32 * MSS_PAYLOAD];
+	struct peer p;
+	struct tt_seg s;
+	long acks = 0;
+
+	if (!peer_open(r, &p, 40000))
+		return 1;
+	while (acks < count) {
+		static uint32_t ends[4096];
+		unsigned n = 0;
+
+		int q = hare_tcp_send_bytes(app.conn, chunk, sizeof(chunk));
+
+		if (q <= 0) {
+			fprintf(stderr, "tcp_micro: send_bytes returned %d after %ld acks\n", q, acks);
+			return 1;
+		}
+		while (tt_recv(r, &s))
+			if (s.len > 0 && n < RTE_DIM(ends)) {
+				ends[n++] = s.seq + s.len;
+				p.ts_recent = s.tsval;
+			}
+		if (n == 0) {
+			fprintf(stderr, "tcp_micro: no data segment sent after %ld acks\n", acks);
+			return 1;
+		}
+		for (unsigned i = 0; i < n && acks < count; i++, acks++) {
+			p.rcv_nxt = ends[i];
+			peer_send(r, &p, TH_A, NULL, 0);
+		}
+		/* segments the ACKs released stay captured: acked next round */
+	}
+	return 0;
+}
+
+static int
+run_conn(struct ht_rig *r, long count)
+{
+	static const char req[] = "GET / HTTP/1.0\r\n\r\n";
+	struct peer p;
+	struct tt_seg s;
+
+	app.close_on_data = 1;
+	if (count > 50000)
+		count = 50000; /* distinct peer ports */
+	for (long i = 0; i < count; i++) {
+		if (!peer_open(r, &p, (uint16_t)(10000 + i)))
+			return 1;
+		peer_send(r, &p, TH_A | TH_P, req, sizeof(req) - 1);
+		/* hare closed in on_data: its FIN (maybe with the data's ACK) */
+		while (tt_recv(r, &s))
+			if (s.flags & TH_F) {
+				p.rcv_nxt = s.seq + s.len + 1;
+				p.ts_recent = s.tsval;
+			}
+		peer_send(r, &p, TH_A | TH_F, NULL, 0);
+		ht_drain_tx(r);
+		tt_advance(r, 1);
+		ht_drain_tx(r);
+	}
+	tt_advance(r, 1500);   /* every TIME_WAIT entry expires */
+	ht_drain_tx(r);
+	if (hare_tcp_time_wait_count(r->w) != 0 || hare_tcp_conn_count(r->w) != 0) {
+		fprintf(stderr, "tcp_micro: %u TIME_WAIT / %u conns left\n",
+			hare_tcp_time_wait_count(r->w), hare_tcp_conn_count(r->w));
+		return 1;
+	}
+	return 0;
+}
+
+/* Like tt_rig_cfg, but the pool has a per-lcore cache as the apps' pools
+ * do (drivers/hare_port.c), so mbuf alloc/free cost what they cost there. */
+static struct ht_rig *
+bench_rig(void)
+{
+	struct ht_rig *r = ht_rig_new(TT_US "/24", NULL);
+	uint8_t f[128];
+	size_t n;
+
+	rte_mempool_free(r->pool);
+	r->pool = rte_pktmbuf_pool_create("bench_pool", 8191, 256, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (r->pool == NULL) {
+		fprintf(stderr, "tcp_micro: cannot create the mbuf pool\n");
+		exit(1);
+	}
+	big_window(&r->cfg);
+	ht_rig_start(r);
+	n = ht_build_arp(f, RTE_ARP_OP_REQUEST, &ht_peer_mac, TT_PEER,
+			 &(struct rte_ether_addr){{0}}, TT_US);
+	ht_input(r, f, n);
+	ht_drain_tx(r);
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ht_rig *r;
+	long count = argc > 2 ? atol(argv[2]) : 10000;
+	int rc;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: tcp_micro ack|data|conn N | sizes\n");
+		return 2;
+	}
+	if (strcmp(argv[1], "sizes") == 0) {
+		printf("struct hare_tcp_conn %zu bytes\n", sizeof(struct hare_tcp_conn));
+		printf("struct tcp_tw %zu bytes\n", sizeof(struct tcp_tw));
+		printf("struct tcp_slot %zu bytes\n", sizeof(struct tcp_slot));
+		return 0;
+	}
+	if (getenv("TCP_MICRO_SW_CKSUM") != NULL)
+		rx_offload = 0;
+	r = bench_rig();
+	if (rx_offload)
+		r->w->offloads |= HARE_OFFLOAD_RX_CKSUM;
+	if (hare_tcp_listen(r->w, 0, TT_LPORT, &b_ops, NULL) == NULL) {
+		fprintf(stderr, "tcp_micro: listen failed\n");
+		return 1;
+	}
+	if (strcmp(argv[1], "data") == 0)
+		rc = run_data(r, count);
+	else if (strcmp(argv[1], "ack") == 0)
+		rc = run_ack(r, count);
+	else if (strcmp(argv[1], "conn") == 0)
+		rc = run_conn(r, count);
+	else {
+		fprintf(stderr, "tcp_micro: unknown scenario %s (ack, data, conn, sizes)\n", argv[1]);
+		return 2;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "tcp_micro: %s run failed: the stack did not answer as expected\n",
+			argv[1]);
+		return 1;
+	}
+	printf("%s %ld done: rx %lu tx %lu\n", argv[1], count,
+	       (unsigned long)r->w->stats.tcp_rx_segments, (unsigned long)r->w->stats.tcp_tx_segments);
+	return 0;
+}

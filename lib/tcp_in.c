@@ -29,6 +29,12 @@ enum { TCP_OPT_EOL = 0, TCP_OPT_NOP = 1, TCP_OPT_MSS = 2, TCP_OPT_WS = 3,
 static struct rte_mbuf *
 m_trim_front(struct rte_mbuf *m, uint32_t n)
 {
+	if (likely(n < m->data_len || m->next == NULL)) {
+		m->data_off = (uint16_t)(m->data_off + n);
+		m->data_len = (uint16_t)(m->data_len - n);
+		m->pkt_len -= n;
+		return m;
+	}
 	while (n > 0 && n >= m->data_len && m->next) {
 		struct rte_mbuf *nx = m->next;
 
@@ -723,7 +729,11 @@ tcp_finish(struct hare_worker *w, struct hare_tcp_conn *c)
 {
 	if (c->flags & TF_DEAD)
 		return;
-	tcp_output(w, c);
+	/* skip the output pass when it has nothing to do (the common
+	 * in-order data segment whose ACK is delayed) */
+	if ((c->flags & (TF_ACKNOW | TF_WND_UPDATE | TF_FIN_QUEUED)) ||
+	    c->snd_buffered != c->snd_nxt - c->snd_una)
+		tcp_output(w, c);
 	if ((c->flags & TF_DELACK) && !(c->flags & TF_DEAD))
 		tcp_arm_delack(w, c);
 }

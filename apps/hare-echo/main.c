@@ -1,9 +1,7 @@
-/* hare-echo — the first hare application.
- *
- * Today it brings the port up and answers ARP and ICMP (ping, port
- * unreachable for UDP) on every --ip address; its TCP echo service comes
- * with the TCP layer: it will add options to echo_opts/echo_parse_opt and
- * open its listener per worker in an app.worker_setup hook (called by
+/* hare-echo — TCP echo server (--port N, repeatable, default 7) on every
+ * --ip address; also answers ARP and ICMP (ping, port unreachable for UDP).
+ * The echo logic is in echo_service.c; this file parses --port and opens
+ * the listeners per worker in the app.worker_setup hook (called by
  * hare_app_main right after hare_worker_init, before the worker runs).
  */
 #include <stdio.h>

@@ -18,6 +18,7 @@
 #include <rte_tcp.h>
 #include "hare_worker.h"
 #include "ipv4.h"
+#include "cksum.h"
 #include "icmp.h"
 #include "arp.h"
 #include "tcp.h"
@@ -36,13 +37,16 @@ hare_raw_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len)
 	const struct rte_mbuf *seg = m;
 	uint32_t done = 0, sum = 0;
 
+	/* The common case: the range lies in the first segment. */
+	if (likely(off + len <= m->data_len))
+		return hare_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), len);
 	while (seg != NULL && off >= seg->data_len) {
 		off -= seg->data_len;
 		seg = seg->next;
 	}
 	for (; seg != NULL && done < len; seg = seg->next, off = 0) {
 		uint32_t n = RTE_MIN((uint32_t)seg->data_len - off, len - done);
-		uint16_t s = rte_raw_cksum(rte_pktmbuf_mtod_offset(seg, const void *, off), n);
+		uint16_t s = hare_raw_cksum(rte_pktmbuf_mtod_offset(seg, const void *, off), n);
 
 		/* A piece starting at an odd position of the range has its bytes
 		 * in the other lanes of the 16-bit words (RFC 1071 §2(B)). The
@@ -108,7 +112,7 @@ hare_ipv4_input(struct hare_worker *w, struct rte_mbuf *m)
 		(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) : 0;
 	if (unlikely(cksum_flag == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
 		     (cksum_flag != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
-		      rte_raw_cksum(ip, ihl) != 0xffff))) {
+		      hare_raw_cksum(ip, ihl) != 0xffff))) {
 		w->stats.drop_bad_cksum++;
 		goto drop;
 	}

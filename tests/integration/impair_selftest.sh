@@ -19,6 +19,10 @@
 #              matches the forwarder's counters, and nothing loops back.
 #   delay/64k: --delay-ms 20 adds 40 ms to a ping's round trip; a 65000-byte
 #              ping crosses intact with MTU 65535 on all four veth ends.
+#   vlan:      802.1Q tags, which the kernel hands AF_PACKET apart, are put
+#              back on the frames.
+#   partial:   a peer with tx checksum offload on sends partial checksums;
+#              hare-impair counts them and says what to do.
 #
 # Every topology is torn down by impair_down (processes killed by PID from
 # `ip netns pids`, namespaces deleted), also on failure or interrupt.
@@ -77,8 +81,8 @@ check_rate() {
 
 # wait_listen NS PORT: until something listens on TCP PORT in NS (5 s).
 wait_listen() {
-	local i
-	for i in $(seq 1 100); do
+	local _
+	for _ in $(seq 1 100); do
 		ip netns exec "$1" ss -Hltn "sport = :$2" 2>/dev/null | grep -q . && return 0
 		sleep 0.05
 	done
@@ -118,11 +122,11 @@ t_pass "$T.up (hare-impair pid $(impair_pid))"
 
 bad_offload=""
 for e in "$PEER hp0" "$IMPAIR_NS_MID hm0" "$IMPAIR_NS_MID hm1" "$STACK hs0"; do
-	set -- $e
-	k=$(ip netns exec "$1" ethtool -k "$2")
+	read -r ns dev <<<"$e"
+	k=$(ip netns exec "$ns" ethtool -k "$dev")
 	for f in tx-checksumming tcp-segmentation-offload generic-segmentation-offload \
 		generic-receive-offload; do
-		grep -q "^$f: off" <<<"$k" || bad_offload+=" $2:$f"
+		grep -q "^$f: off" <<<"$k" || bad_offload+=" $dev:$f"
 	done
 done
 t_check "$T.offloads_off" "still on:$bad_offload" [ -z "$bad_offload" ]
@@ -182,7 +186,7 @@ for dir in a2b b2a; do
 	# corrupted ARP frame (rare) is not counted.
 	errs=$(($(snmp "$recv_ns" TcpInCsumErrors) + $(snmp "$recv_ns" IpInHdrErrors)))
 	if [ "$errs" -ge $((corrupted - 3)) ] && [ "$errs" -le $((corrupted + duplicated)) ] &&
-		[ "$errs" -gt 0 ]; then
+		{ [ "$errs" -gt 0 ] || [ "$corrupted" = 0 ]; }; then
 		t_pass "$T.checksums.$dir ($errs checksum/header drops in $recv_ns for $corrupted corrupted)"
 	else
 		t_fail "$T.checksums.$dir" "$recv_ns counted $errs checksum/header drops for" \
@@ -204,9 +208,9 @@ replay() {
 	# --reorder-ms 500: held frames leave only when overtaken (the sender
 	# never pauses that long), so the order out depends on the seed alone.
 	ip netns exec "$STACK" "$PY" "$FRAMES" recv hs0 --idle 1 >"$TMP/recv.out" 2>&1 &
-	local rpid=$! i
-	for i in $(seq 1 100); do
-		grep -q 'recv ready' "$TMP/recv.out" && break
+	local rpid=$! _
+	for _ in $(seq 1 100); do
+		grep -q 'recv ready' "$TMP/recv.out" 2>/dev/null && break
 		sleep 0.05
 	done
 	ip netns exec "$PEER" "$PY" "$FRAMES" send hp0 "$N" --rate 100000 >/dev/null
@@ -233,7 +237,7 @@ else
 		[ "$line1" = "$line2" ]
 	t_check "$T.replay.same_seed_same_frames" "seed 7 twice, receiver saw '$recv1' vs '$recv2'" \
 		[ "$recv1" = "$recv2" ]
-	t_check "$T.replay.other_seed_differs" "seed 8 gave the same frames as seed 7: '$recv3'" \
+	t_check "$T.replay.other_seed_differs" "seed 8 gave the same frames as seed 7: '$recv3' ($line3)" \
 		test -n "$recv3" -a "$recv1" != "$recv3"
 
 	# The receiver's view against the forwarder's counters (seed 7).
@@ -268,10 +272,10 @@ else
 	t_fail "$T.delay" "ping rtt min '${min}' ms, expected 40..200: $out"
 fi
 for e in "$PEER hp0" "$IMPAIR_NS_MID hm0" "$IMPAIR_NS_MID hm1" "$STACK hs0"; do
-	set -- $e
-	ip -n "$1" link set "$2" mtu 65535
+	read -r ns dev <<<"$e"
+	ip -n "$ns" link set "$dev" mtu 65535
 done
-out=$(ip netns exec "$PEER" ping -c 2 -i 0.2 -W 2 -M do -s 65000 -p a5 "$STACK_IP" 2>&1)
+out=$(ip netns exec "$PEER" ping -c 2 -i 0.2 -W 2 -M "do" -s 65000 -p a5 "$STACK_IP" 2>&1)
 s=$(impair_stats | grep ' a->b ')
 if grep -q ' 0% packet loss' <<<"$out" && [ "$(ctr "$s" oversize)" = 0 ]; then
 	t_pass "$T.frames_64k (65042-byte frames both ways)"
@@ -279,18 +283,22 @@ else
 	t_fail "$T.frames_64k" "ping -s 65000: $(tail -2 <<<"$out" | tr '\n' ' ') / $s"
 fi
 
-# VLAN: the kernel hands AF_PACKET the tag apart (veth rx-vlan-offload);
-# hare-impair must put it back or tagged traffic dies in the middle.
-ip -n "$PEER" link add link hp0 name hp0.100 type vlan id 100 &&
-	ip -n "$PEER" addr add 198.18.1.2/24 dev hp0.100 && ip -n "$PEER" link set hp0.100 up &&
-	ip -n "$STACK" link add link hs0 name hs0.100 type vlan id 100 &&
-	ip -n "$STACK" addr add 198.18.1.1/24 dev hs0.100 && ip -n "$STACK" link set hs0.100 up
-out=$(ip netns exec "$PEER" ping -c 2 -i 0.2 -W 2 198.18.1.1 2>&1)
-s=$(impair_stats | grep ' a->b ')
-if grep -q ' 0% packet loss' <<<"$out" && [ "$(ctr "$s" vlan)" -gt 0 ]; then
-	t_pass "$T.vlan (ping over VLAN 100, $(ctr "$s" vlan) tags put back peer->stack)"
+# VLAN: the kernel hands AF_PACKET a frame's 802.1Q tag apart (auxdata);
+# hare-impair must put it back or tagged traffic arrives untagged. (This
+# kernel has no 8021q devices, so tagged frames come from impair-frames.py.)
+ip netns exec "$STACK" "$PY" "$FRAMES" recv hs0 --idle 0.5 >"$TMP/recv.out" 2>&1 &
+rpid=$!
+for _ in $(seq 1 100); do
+	grep -q 'recv ready' "$TMP/recv.out" 2>/dev/null && break
+	sleep 0.05
+done
+ip netns exec "$PEER" "$PY" "$FRAMES" send hp0 100 --vlan 100 >/dev/null
+wait "$rpid"
+r=$(grep '^recv count=' "$TMP/recv.out")
+if [ "$(ctr " $r" count)" = 100 ] && [ "$(ctr " $r" vlan)" = 100 ] && [ "$(ctr " $r" unique)" = 100 ]; then
+	t_pass "$T.vlan (100 frames tagged VLAN 100 arrive tagged and intact)"
 else
-	t_fail "$T.vlan" "ping over VLAN 100: $(tail -2 <<<"$out" | tr '\n' ' ') / $s"
+	t_fail "$T.vlan" "100 frames with VLAN 100 sent, receiver: '$r'"
 fi
 
 # Offloads back on at the peer: its TCP SYNs carry partial checksums, which
@@ -313,6 +321,8 @@ left=""
 for ns in "$PEER" "$IMPAIR_NS_MID" "$STACK"; do
 	_impair_ns_exists "$ns" && left+=" netns:$ns"
 done
-[ -n "$pid" ] && [ -d "/proc/$pid" ] && left+=" pid:$pid"
+# a zombie is gone for this purpose: its parent reaps it
+[ -n "$pid" ] && [ -d "/proc/$pid" ] &&
+	[ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" != Z ] && left+=" pid:$pid"
 t_check "$T.teardown" "left behind:$left" [ -z "$left" ]
 exit $((T_FAILED > 0))

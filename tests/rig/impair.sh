@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/rig/impair.sh — the impaired rig.  Source it, then call
 #   impair_up [--stack-ip ADDR/LEN] [hare-impair options...]
 #   impair_stats     # SIGUSR1 to hare-impair, print its latest counters
@@ -29,14 +30,15 @@
 # test's traffic, and a seed replays exactly.
 #
 # Environment: HARE_IMPAIR_BIN (default build/tests/tools/hare-impair of this
-# checkout), HARE_IMPAIR_LOG (default /tmp/hare-impair.log: hare-impair's
-# ready line and counters).
+# checkout), HARE_IMPAIR_LOG (default /tmp/hare-impair-hare-mid.log:
+# hare-impair's ready line and counters), IMPAIR_NS_PEER/MID/STACK or
+# HARE_NS_PEER/MID/STACK (namespace names).
 
-# The namespace names can be overridden (IMPAIR_NS_*) only to develop this
-# file next to a running rig; everything else expects the defaults.
-: "${IMPAIR_NS_PEER:=hare-peer}"
-: "${IMPAIR_NS_MID:=hare-mid}"
-: "${IMPAIR_NS_STACK:=hare-stack}"
+# Namespace names: IMPAIR_NS_*, else HARE_NS_* (as rig.sh), else the
+# defaults; other names only to run a second rig next to the usual one.
+: "${IMPAIR_NS_PEER:=${HARE_NS_PEER:-hare-peer}}"
+: "${IMPAIR_NS_MID:=${HARE_NS_MID:-hare-mid}}"
+: "${IMPAIR_NS_STACK:=${HARE_NS_STACK:-hare-stack}}"
 IMPAIR_PEER_IP=198.18.0.2/24
 IMPAIR_PEER_MAC=02:00:c6:12:00:02
 IMPAIR_STACK_MAC=02:00:c6:12:00:01
@@ -44,7 +46,7 @@ IMPAIR_MID_MAC0=02:00:c6:12:01:00
 IMPAIR_MID_MAC1=02:00:c6:12:01:01
 IMPAIR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${HARE_IMPAIR_BIN:=$IMPAIR_ROOT/build/tests/tools/hare-impair}"
-: "${HARE_IMPAIR_LOG:=/tmp/hare-impair.log}"
+: "${HARE_IMPAIR_LOG:=/tmp/hare-impair-$IMPAIR_NS_MID.log}"
 
 _impair_err() { echo "impair: $*" >&2; }
 
@@ -71,12 +73,13 @@ _impair_ns_create() {
 	fi
 }
 
-# PID of the hare-impair process in hare-mid, if any.
+# PID of the hare-impair process ($HARE_IMPAIR_BIN) in hare-mid, if any.
 impair_pid() {
-	local pid
+	local pid want
 	_impair_ns_exists "$IMPAIR_NS_MID" || return 0
+	want=$(readlink -f "$HARE_IMPAIR_BIN")
 	for pid in $(ip netns pids "$IMPAIR_NS_MID" 2>/dev/null); do
-		if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = hare-impair ]; then
+		if [ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" = "$want" ]; then
 			echo "$pid"
 			return 0
 		fi
@@ -84,7 +87,7 @@ impair_pid() {
 }
 
 impair_up() {
-	local stack_ip="" ns pid i
+	local stack_ip="" ns pid _
 	if [ "${1:-}" = --stack-ip ]; then
 		stack_ip=${2:?--stack-ip needs ADDR/LEN, e.g. 198.18.0.1/24}
 		shift 2
@@ -137,12 +140,16 @@ impair_up() {
 		return 1
 	}
 
-	# setsid: the bridge outlives the shell that started it and ignores
-	# its terminal's ^C; it is stopped by impair_down only.
+	# setsid: the bridge ignores the terminal's ^C and outlives the shell
+	# that started it; impair_down stops it.  -w: if setsid must fork, it
+	# stays to reap the bridge.  disown: a bare `wait` in the caller does
+	# not block on it, yet this shell still reaps it (a double fork would
+	# leave a zombie wherever PID 1 does not reap).
 	: >"$HARE_IMPAIR_LOG"
-	setsid ip netns exec "$IMPAIR_NS_MID" "$HARE_IMPAIR_BIN" --a hm0 --b hm1 "$@" \
+	setsid -w ip netns exec "$IMPAIR_NS_MID" "$HARE_IMPAIR_BIN" --a hm0 --b hm1 "$@" \
 		>>"$HARE_IMPAIR_LOG" 2>&1 </dev/null &
-	for i in $(seq 1 100); do
+	disown $!
+	for _ in $(seq 1 100); do
 		grep -q '^hare-impair: ready' "$HARE_IMPAIR_LOG" 2>/dev/null && break
 		sleep 0.05
 	done
@@ -159,7 +166,7 @@ impair_up() {
 # Ask hare-impair for its counters (two lines: a->b is peer->stack,
 # b->a is stack->peer) and print them.
 impair_stats() {
-	local pid n before
+	local pid before _
 	pid=$(impair_pid)
 	if [ -z "$pid" ]; then
 		_impair_err "hare-impair is not running (impair_up first)"
@@ -167,7 +174,7 @@ impair_stats() {
 	fi
 	before=$(grep -c ' rx=' "$HARE_IMPAIR_LOG" 2>/dev/null)
 	kill -USR1 "$pid" || return 1
-	for n in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		[ "$(grep -c ' rx=' "$HARE_IMPAIR_LOG")" -ge $((before + 2)) ] && break
 		sleep 0.02
 	done
@@ -178,17 +185,19 @@ impair_stats() {
 # 2 s), then delete the namespaces.  hare-impair prints its final counters to
 # $HARE_IMPAIR_LOG on TERM.  Safe to call when nothing is up.
 impair_down() {
-	local ns pids i rc=0
+	local ns pids _ rc=0
 	for ns in "$IMPAIR_NS_MID" "$IMPAIR_NS_STACK" "$IMPAIR_NS_PEER"; do
 		_impair_ns_exists "$ns" || continue
 		pids=$(ip netns pids "$ns" 2>/dev/null)
+		# shellcheck disable=SC2086 # one word per PID
 		[ -n "$pids" ] && kill -TERM $pids 2>/dev/null
-		for i in $(seq 1 40); do
+		for _ in $(seq 1 40); do
 			pids=$(ip netns pids "$ns" 2>/dev/null)
 			[ -z "$pids" ] && break
 			sleep 0.05
 		done
 		if [ -n "$pids" ]; then
+			# shellcheck disable=SC2086
 			kill -KILL $pids 2>/dev/null
 			sleep 0.1
 		fi

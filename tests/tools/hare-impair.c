@@ -19,7 +19,18 @@
  * depend on timing.
  *
  * Rates are probabilities per frame, written either as a fraction ("0.03")
- * or as a percentage ("3%"); both mean 3 frames in 100.
+ * or as a percentage ("3%"); both mean 3 frames in 100.  Corruption flips
+ * one bit past the Ethernet header, so the frame still reaches the receiver,
+ * whose IPv4 or TCP checksum (RFC 1071: any single-bit error changes the
+ * one's-complement sum) must reject it.
+ *
+ * Faithful forwarding: our own transmissions are never read back
+ * (PACKET_IGNORE_OUTGOING, and the packet type as a fallback); a VLAN tag
+ * that the kernel took out of a frame (reported in PACKET_AUXDATA) is put
+ * back; frames up to 64 KiB pass; a frame that arrives with a partial
+ * checksum (the sender's tx checksum offload is on, so the checksum field is
+ * not final) is counted and warned about once, since the receiver will drop
+ * it.
  *
  * This is a test tool, not the stack's hot path: it uses poll and
  * recvmmsg/sendmmsg batches, which forward a few hundred thousand frames
@@ -303,7 +314,9 @@ impair_frame(struct direction *d, const struct config *cfg, const uint8_t *buf,
 		f->hold_until_ns = now + cfg->reorder_max_ns;
 		d->held[d->n_held++] = f;
 		d->c.reordered++;
-		if (dup != NULL) {	/* the copy goes now, the original later */
+		/* The copy goes now, the original later; the copy counts as
+		 * one of the frames overtaking it. */
+		if (dup != NULL) {
 			q_push(d, dup, due);
 			held_overtaken(d, due);
 		}
@@ -613,7 +626,9 @@ usage(FILE *out)
 		"  --seed S            PRNG seed (default 1); same seed + same input\n"
 		"                      = same impairments\n"
 		"  --dry-run           check the options, print them and exit\n"
-		"Counters are printed to stdout on SIGUSR1 and at exit (SIGINT/SIGTERM).\n"
+		"Counters are printed to stdout on SIGUSR1 and at exit (SIGINT/SIGTERM),\n"
+		"one line per direction (a->b, b->a): rx fwd lost reordered duplicated\n"
+		"corrupted oversize txerr overflow partial vlan outgoing queued held.\n"
 		"Disable offloads on all four veth ends first: ethtool -K IF tx off\n"
 		"tso off gso off gro off (else frames carry partial checksums).\n");
 }

@@ -32,6 +32,8 @@ import sys
 import time
 
 ETHERTYPE = 0x88B5
+ETHERTYPE_BYTES = struct.pack("!H", ETHERTYPE)
+ETH_P_ALL = 3
 FRAME_LEN = 60
 SOL_PACKET = 263
 PACKET_AUXDATA = 8
@@ -80,10 +82,13 @@ def send(ifname, count, rate, vlan):
 
 
 def recv(ifname, idle):
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETHERTYPE))
+    # ETH_P_ALL, not ETHERTYPE: the kernel clears a VLAN tag it cannot
+    # deliver to a VLAN device before it hands frames to protocol-bound
+    # sockets; only the "all" taps still see it.
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 20)
     s.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
-    s.bind((ifname, ETHERTYPE))
+    s.bind((ifname, ETH_P_ALL))
     print("recv ready", flush=True)
     h = hashlib.sha256()
     count = dup = late = bad = vlan = 0
@@ -92,7 +97,9 @@ def recv(ifname, idle):
     poller = select.poll()
     poller.register(s, select.POLLIN)
     while poller.poll(int(idle * 1000)):
-        data, anc, _, _ = s.recvmsg(65536, socket.CMSG_SPACE(AUXDATA.size))
+        data, anc, _, addr = s.recvmsg(65536, socket.CMSG_SPACE(AUXDATA.size))
+        if addr[2] == socket.PACKET_OUTGOING or data[12:14] != ETHERTYPE_BYTES:
+            continue
         count += 1
         tci = None
         for level, kind, value in anc:

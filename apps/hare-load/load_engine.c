@@ -1,0 +1,711 @@
+/* load_engine.c — hare-load's per-worker engine.
+ *
+ * Everything here runs on the worker's lcore: the TCP callbacks and the
+ * 1 ms app tick (hare_worker_set_app_tick). No locks, no syscalls on the
+ * packet path (--get's fwrite of the body is the one exception: it is a
+ * one-shot fetch, not a load test).
+ *
+ * Accounting: a "request" is an HTTP request (--url), an echo round
+ * (--echo), or a connection (--connect, --url --close, --get: the
+ * connection is part of the request). Every started request ends exactly
+ * once, as a response (valid, timed) or as a failure counted under one
+ * error kind: requests = responses + failed + inflight. A connection that
+ * cannot be opened also uses one unit of -n, so a dead server cannot make
+ * a -n run go on forever.
+ *
+ * Phases (per worker): RUN (open, send) -> DRAIN at -d or -n (no new
+ * requests; wait for the in-flight ones up to --timeout: any still there
+ * then has been outstanding >= --timeout and fails as a timeout) -> CLOSE
+ * (FIN every connection, wait up to 1 s for the stack to finish) -> DONE
+ * (the main thread's should_stop sees every worker DONE and stops).
+ *
+ * Open loop (--rate, as wrk2): request k of a worker is due at
+ * start + k / rate_per_worker; it goes out on an idle connection (or a new
+ * one) as soon as one is free, and its latency is measured from the
+ * intended time, so a stalled server cannot hide its queueing delay
+ * (coordinated omission).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include "load.h"
+
+#define OPEN_PER_TICK 512     /* new connections per worker per ms (ramp-up bound) */
+#define LINGER_MS 1000        /* --close: wait this long for the server's FIN */
+#define CLOSE_WAIT_MS 1000    /* CLOSE phase: wait for the stack to finish closes */
+#define SCAN_ROUND_MS 64      /* every slot is checked for timeouts this often */
+#define PAT_LEN (65536 + 256) /* echo payload source: byte i of a round = i & 0xff */
+
+static uint8_t pattern[PAT_LEN];
+
+void
+load_pattern_init(void)
+{
+	for (unsigned i = 0; i < PAT_LEN; i++)
+		pattern[i] = (uint8_t)i;
+}
+
+static inline uint64_t
+tsc_to_ns(const struct load_worker *lw, uint64_t d)
+{
+	return (uint64_t)(((unsigned __int128)d * lw->ns_mult) >> 32);
+}
+
+/* Is a connection itself the request (connect, --close, --get)? */
+static inline bool
+per_conn(const struct load_cfg *cfg)
+{
+	return cfg->mode == LOAD_MODE_CONNECT || cfg->mode == LOAD_MODE_GET || cfg->close;
+}
+
+static inline bool
+can_issue(const struct load_worker *lw)
+{
+	return lw->phase == LP_RUN && lw->cnt.requests < lw->quota;
+}
+
+static void conn_open(struct load_worker *lw, struct load_conn *c, uint64_t t_req);
+static void dispatch_due(struct load_worker *lw);
+
+/* Slot bookkeeping --------------------------------------------------- */
+
+static void
+slot_free(struct load_worker *lw, struct load_conn *c)
+{
+	if (c->est) {
+		c->est = false;
+		lw->cnt.active--;
+	}
+	c->tc = NULL;
+	c->state = LC_FREE;
+	lw->free_stk[lw->n_free++] = c->idx;
+}
+
+static void
+slot_idle(struct load_worker *lw, struct load_conn *c)
+{
+	c->state = LC_IDLE;
+	c->deadline_ms = 0;
+	if (!c->in_idle) {
+		c->in_idle = true;
+		lw->idle_stk[lw->n_idle++] = c->idx;
+	}
+}
+
+static struct load_conn *
+pop_idle(struct load_worker *lw)
+{
+	while (lw->n_idle) {
+		struct load_conn *c = &lw->conns[lw->idle_stk[--lw->n_idle]];
+
+		c->in_idle = false;
+		if (c->state == LC_IDLE)
+			return c;
+	}
+	return NULL;
+}
+
+/* A request ended: ok, or failed with kind. */
+static void
+request_done(struct load_worker *lw, struct load_conn *c, bool ok, enum load_err kind)
+{
+	uint64_t now = rte_rdtsc();
+
+	lw->inflight--;
+	lw->last_done_tsc = now;
+	if (ok) {
+		uint64_t ns = tsc_to_ns(lw, now - c->t_req_tsc);
+
+		lw->cnt.responses++;
+		lw->cnt.lat_sum_ns += ns;
+		hist_record(&lw->lat, ns);
+	} else {
+		lw->cnt.failed++;
+		lw->cnt.err[kind]++;
+	}
+}
+
+/* A connection failed before any request ran on it (keep-alive modes):
+ * count the error, and use a unit of -n so a dead server ends a -n run. */
+static void
+conn_failed(struct load_worker *lw, enum load_err kind)
+{
+	lw->cnt.err[kind]++;
+	if (lw->cnt.requests < lw->quota) {
+		lw->cnt.requests++;
+		lw->cnt.failed++;
+	}
+}
+
+/* Give the connection back (FIN, or RST with --rst / on errors) and free
+ * the slot; no callbacks come for it afterwards. */
+static void
+conn_drop(struct load_worker *lw, struct load_conn *c, bool rst)
+{
+	if (c->tc) {
+		if (rst)
+			hare_tcp_abort(c->tc);
+		else
+			hare_tcp_close(c->tc);
+	}
+	slot_free(lw, c);
+}
+
+/* Reopen a just-freed slot when the closed loop wants it (callbacks). */
+static void
+maybe_reopen(struct load_worker *lw, struct load_conn *c)
+{
+	if (lw->cfg->rate > 0 && per_conn(lw->cfg))
+		return; /* the dispatcher opens at the intended times */
+	if (!can_issue(lw) || c->state != LC_FREE)
+		return;
+	/* the slot is on top of the free stack (slot_free just pushed it) */
+	if (lw->n_free && lw->free_stk[lw->n_free - 1] == c->idx) {
+		lw->n_free--;
+		conn_open(lw, c, rte_rdtsc());
+	}
+}
+
+/* Requests ------------------------------------------------------------ */
+
+static int
+echo_push(struct load_worker *lw, struct load_conn *c)
+{
+	uint32_t size = lw->cfg->size;
+
+	while (c->echo_tx_left) {
+		uint32_t off = size - c->echo_tx_left;
+		uint32_t chunk = c->echo_tx_left < 16384 ? c->echo_tx_left : 16384;
+		int n = hare_tcp_send_bytes(c->tc, pattern + (off & 0xff), chunk);
+
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;  /* send buffer full: on_sent continues */
+		c->echo_tx_left -= (uint32_t)n;
+		lw->cnt.tx_bytes += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Send the request on an established connection. t_req: latency origin. */
+static void
+request_send(struct load_worker *lw, struct load_conn *c)
+{
+	const struct load_cfg *cfg = lw->cfg;
+
+	c->state = LC_BUSY;
+	c->deadline_ms = lw->w->now_ms + cfg->timeout_ms;
+	if (cfg->mode == LOAD_MODE_ECHO) {
+		c->echo_tx_left = cfg->size;
+		c->echo_rx_off = 0;
+		if (echo_push(lw, c) == 0)
+			return;
+	} else {
+		int n;
+
+		http_resp_begin(&c->p, false);
+		n = hare_tcp_send_bytes(c->tc, cfg->req, cfg->req_len);
+		if (n > 0)
+			lw->cnt.tx_bytes += (uint64_t)n;
+		if (n == (int)cfg->req_len)
+			return;
+	}
+	/* could not queue the request (no mbufs): fail it, reset the connection */
+	request_done(lw, c, false, LOAD_ERR_LOCAL);
+	conn_drop(lw, c, true);
+	maybe_reopen(lw, c);
+}
+
+/* Keep-alive: start the next request on c (established). */
+static void
+request_start(struct load_worker *lw, struct load_conn *c, uint64_t t_req)
+{
+	lw->cnt.requests++;
+	lw->inflight++;
+	c->t_req_tsc = t_req;
+	request_send(lw, c);
+}
+
+/* c is established and has no request: next one, or wait. */
+static void
+conn_next(struct load_worker *lw, struct load_conn *c)
+{
+	if (lw->cfg->rate == 0 && can_issue(lw)) {
+		request_start(lw, c, rte_rdtsc());
+		return;
+	}
+	slot_idle(lw, c);
+	if (lw->cfg->rate > 0 && lw->started)
+		dispatch_due(lw);   /* a backlog goes out now, not at the next tick */
+}
+
+/* Open a connection in slot c (popped from the free stack). */
+static void
+conn_open(struct load_worker *lw, struct load_conn *c, uint64_t t_req)
+{
+	int err = 0;
+
+	c->state = LC_CONNECTING;
+	c->t_open_tsc = rte_rdtsc();
+	c->t_req_tsc = t_req;
+	c->deadline_ms = lw->w->now_ms + lw->cfg->connect_timeout_ms;
+	if (per_conn(lw->cfg)) {
+		lw->cnt.requests++;
+		lw->inflight++;
+	}
+	c->tc = load_port_connect(&lw->port, lw->w, &lw->ops, c, &err);
+	if (c->tc != NULL) {
+		lw->cnt.conn_attempts++;
+		return;
+	}
+	if (per_conn(lw->cfg))
+		request_done(lw, c, false, LOAD_ERR_LOCAL);
+	else
+		conn_failed(lw, LOAD_ERR_LOCAL);
+	slot_free(lw, c);
+	/* no retry here: the tick retries within its budget */
+}
+
+/* TCP callbacks ------------------------------------------------------- */
+
+static void
+on_connected(struct hare_tcp_conn *tc)
+{
+	struct load_conn *c = hare_tcp_ctx(tc);
+	struct load_worker *lw = c->lw;
+	const struct load_cfg *cfg = lw->cfg;
+	uint64_t now = rte_rdtsc();
+
+	lw->answered = true;
+	lw->cnt.conn_ok++;
+	hist_record(&lw->conn_lat, tsc_to_ns(lw, now - c->t_open_tsc));
+	c->est = true;
+	lw->cnt.active++;
+	if (cfg->mode == LOAD_MODE_CONNECT) {
+		request_done(lw, c, true, 0);
+		conn_drop(lw, c, cfg->rst);
+		maybe_reopen(lw, c);
+		return;
+	}
+	if (per_conn(cfg)) {
+		request_send(lw, c);    /* counted at open; latency from the open */
+		return;
+	}
+	conn_next(lw, c);
+}
+
+/* The response on c is complete and valid. */
+static void
+http_done(struct load_worker *lw, struct load_conn *c)
+{
+	const struct load_cfg *cfg = lw->cfg;
+	unsigned cls = c->p.status_class;
+
+	lw->cnt.status[cls <= 5 ? cls : 0]++;
+	lw->cnt.body_bytes += c->p.body_bytes;
+	if (cfg->mode == LOAD_MODE_GET) {
+		lw->get_status = c->p.status;
+		lw->get_ok = cls == 2;
+	}
+	request_done(lw, c, true, 0);
+	if (per_conn(cfg) || !c->p.keep_alive) {
+		/* the server closes: wait for its FIN, so TIME_WAIT stays there */
+		c->state = LC_LINGER;
+		c->deadline_ms = lw->w->now_ms + LINGER_MS;
+		return;
+	}
+	conn_next(lw, c);
+}
+
+static enum load_err
+parse_err_kind(const struct http_resp_parser *p)
+{
+	switch (p->error) {
+	case HTTP_RESP_ERR_CLOSED:
+		return LOAD_ERR_CLOSED;
+	case HTTP_RESP_ERR_SHORT_BODY:
+		return LOAD_ERR_SHORT_BODY;
+	case HTTP_RESP_ERR_ABORTED:
+		return LOAD_ERR_LOCAL;  /* -o write failed */
+	default:
+		return LOAD_ERR_PARSE;
+	}
+}
+
+/* Peer's FIN. */
+static void
+on_fin(struct load_worker *lw, struct load_conn *c)
+{
+	if (c->state == LC_BUSY) {
+		if (lw->cfg->mode != LOAD_MODE_ECHO && http_resp_eof(&c->p) == HTTP_RESP_COMPLETE) {
+			http_done(lw, c);  /* read-until-close body */
+		} else {
+			enum load_err k = lw->cfg->mode == LOAD_MODE_ECHO ?
+				(c->echo_rx_off ? LOAD_ERR_SHORT_BODY : LOAD_ERR_CLOSED) :
+				parse_err_kind(&c->p);
+
+			request_done(lw, c, false, k);
+		}
+	} else if (c->state == LC_IDLE) {
+		lw->cnt.server_closed++;
+	}
+	conn_drop(lw, c, false);
+	maybe_reopen(lw, c);
+}
+
+/* Bytes nobody asked for, or a bad response: fail and reset. */
+static void
+data_error(struct load_worker *lw, struct load_conn *c, enum load_err kind)
+{
+	if (c->state == LC_BUSY)
+		request_done(lw, c, false, kind);
+	else
+		lw->cnt.err[kind]++;
+	conn_drop(lw, c, true);
+	maybe_reopen(lw, c);
+}
+
+static void
+on_data(struct hare_tcp_conn *tc, struct rte_mbuf *m)
+{
+	struct load_conn *c = hare_tcp_ctx(tc);
+	struct load_worker *lw = c->lw;
+	const struct load_cfg *cfg = lw->cfg;
+
+	if (m == NULL) {
+		on_fin(lw, c);
+		return;
+	}
+	lw->cnt.rx_bytes += m->pkt_len;
+	if (c->state != LC_BUSY) {
+		data_error(lw, c, LOAD_ERR_PARSE);  /* unsolicited bytes */
+		rte_pktmbuf_free(m);
+		return;
+	}
+	c->deadline_ms = lw->w->now_ms + cfg->timeout_ms;   /* progress */
+	for (struct rte_mbuf *s = m; s != NULL; s = s->next) {
+		const uint8_t *d = rte_pktmbuf_mtod(s, const uint8_t *);
+		size_t len = s->data_len, used = 0;
+
+		if (len == 0)
+			continue;
+		if (cfg->mode == LOAD_MODE_ECHO) {
+			if ((uint64_t)c->echo_rx_off + len > cfg->size ||
+			    memcmp(pattern + (c->echo_rx_off & 0xff), d, len) != 0) {
+				data_error(lw, c, LOAD_ERR_MISMATCH);
+				break;
+			}
+			c->echo_rx_off += (uint32_t)len;
+			if (c->echo_rx_off == cfg->size) {
+				request_done(lw, c, true, 0);
+				if (s->next != NULL) {   /* more than we sent */
+					lw->cnt.err[LOAD_ERR_MISMATCH]++;
+					conn_drop(lw, c, true);
+					maybe_reopen(lw, c);
+				} else {
+					conn_next(lw, c);
+				}
+				break;
+			}
+			continue;
+		}
+		enum http_resp_result r = http_resp_feed(&c->p, d, len, &used);
+
+		if (r == HTTP_RESP_NEED_MORE)
+			continue;
+		if (r == HTTP_RESP_ERROR) {
+			data_error(lw, c, parse_err_kind(&c->p));
+			break;
+		}
+		/* complete: nothing may follow (we never pipeline) */
+		bool extra = used < len || s->next != NULL;
+
+		http_done(lw, c);
+		if (extra && c->tc == tc)
+			data_error(lw, c, LOAD_ERR_PARSE);
+		break;
+	}
+	rte_pktmbuf_free(m);
+}
+
+static void
+on_sent(struct hare_tcp_conn *tc, uint32_t bytes)
+{
+	struct load_conn *c = hare_tcp_ctx(tc);
+	struct load_worker *lw = c->lw;
+
+	(void)bytes;
+	if (c->state == LC_BUSY && c->echo_tx_left && echo_push(lw, c) < 0)
+		data_error(lw, c, LOAD_ERR_LOCAL);
+}
+
+static void
+on_closed(struct hare_tcp_conn *tc, enum hare_tcp_close_reason why)
+{
+	struct load_conn *c = hare_tcp_ctx(tc);
+	struct load_worker *lw = c->lw;
+	enum load_err k;
+
+	c->tc = NULL;  /* the handle dies when we return */
+	lw->answered = true;
+	switch (why) {
+	case HARE_TCP_CLOSE_REFUSED:
+		k = LOAD_ERR_REFUSED;
+		break;
+	case HARE_TCP_CLOSE_RESET:
+		k = c->state == LC_CONNECTING ? LOAD_ERR_REFUSED : LOAD_ERR_RESET;
+		break;
+	case HARE_TCP_CLOSE_TIMEOUT:
+		k = c->state == LC_CONNECTING ? LOAD_ERR_CONNECT_TIMEOUT : LOAD_ERR_TIMEOUT;
+		break;
+	case HARE_TCP_CLOSE_NOMEM:
+		k = LOAD_ERR_LOCAL;
+		break;
+	default:
+		k = c->state == LC_BUSY && c->echo_rx_off ? LOAD_ERR_SHORT_BODY : LOAD_ERR_CLOSED;
+		break;
+	}
+	if (c->state == LC_BUSY || (c->state == LC_CONNECTING && per_conn(lw->cfg)))
+		request_done(lw, c, false, k);
+	else if (c->state == LC_CONNECTING)
+		conn_failed(lw, k);
+	else if (c->state == LC_IDLE && why != HARE_TCP_CLOSE_NORMAL)
+		lw->cnt.err[k]++;
+	/* LC_LINGER: the response was complete; how the server ends is its business */
+	slot_free(lw, c);
+	maybe_reopen(lw, c);
+}
+
+/* The tick ------------------------------------------------------------ */
+
+/* --rate: send every request whose intended time has come. */
+static void
+dispatch_due(struct load_worker *lw)
+{
+	uint64_t now = rte_rdtsc();
+	uint64_t late_tsc = rte_get_tsc_hz() / 1000;
+
+	while (can_issue(lw)) {
+		uint64_t due = lw->start_tsc + (uint64_t)((double)lw->cnt.requests * lw->tsc_per_req);
+		struct load_conn *c;
+
+		if (due > now)
+			break;
+		if (per_conn(lw->cfg)) {
+			if (lw->n_free == 0 || (!lw->answered && lw->cnt.conn_attempts > 0 &&
+						lw->w->now_ms < lw->start_ms + 1000))
+				break;  /* no slot, or ARP warm-up (open_some) */
+			c = &lw->conns[lw->free_stk[--lw->n_free]];
+			conn_open(lw, c, due);
+		} else {
+			c = pop_idle(lw);
+			if (c == NULL)
+				break;
+			request_start(lw, c, due);
+		}
+		if (now - due > late_tsc)
+			lw->cnt.late++;
+	}
+}
+
+/* Open free slots (ramp-up, retries), at most OPEN_PER_TICK. Until the
+ * first answer from the server (SYN-ACK or RST) only one connection is
+ * opened: the first SYN waits for ARP, and the stack's ARP queue keeps only
+ * a few packets, so a burst of SYNs would mostly be dropped and retried a
+ * second later (measured: 60 of 64 handshakes took 1 s without this). */
+static void
+open_some(struct load_worker *lw)
+{
+	unsigned budget = OPEN_PER_TICK;
+
+	if (lw->cfg->rate > 0 && per_conn(lw->cfg))
+		return;
+	if (!lw->answered && lw->w->now_ms < lw->start_ms + 1000)
+		budget = lw->cnt.conn_attempts == 0 ? 1 : 0;
+	while (budget-- && lw->n_free && can_issue(lw)) {
+		struct load_conn *c = &lw->conns[lw->free_stk[--lw->n_free]];
+
+		conn_open(lw, c, rte_rdtsc());
+	}
+}
+
+/* Abort what has made no progress in time. */
+static void
+scan_timeouts(struct load_worker *lw, uint64_t now)
+{
+	uint32_t n = lw->n_conns / SCAN_ROUND_MS + 1;
+
+	if (lw->n_conns == 0)
+		return;
+	while (n--) {
+		struct load_conn *c = &lw->conns[lw->scan_pos];
+
+		lw->scan_pos = lw->scan_pos + 1 == lw->n_conns ? 0 : lw->scan_pos + 1;
+		if (c->tc == NULL || c->deadline_ms == 0 || now < c->deadline_ms)
+			continue;
+		switch (c->state) {
+		case LC_CONNECTING:
+			if (per_conn(lw->cfg))
+				request_done(lw, c, false, LOAD_ERR_CONNECT_TIMEOUT);
+			else
+				conn_failed(lw, LOAD_ERR_CONNECT_TIMEOUT);
+			conn_drop(lw, c, true);
+			break;
+		case LC_BUSY:
+			request_done(lw, c, false, LOAD_ERR_TIMEOUT);
+			conn_drop(lw, c, true);
+			break;
+		case LC_LINGER:
+			conn_drop(lw, c, lw->cfg->rst);
+			break;
+		default:
+			continue;
+		}
+		maybe_reopen(lw, c);
+	}
+}
+
+static void
+enter_close(struct load_worker *lw, uint64_t now)
+{
+	for (uint32_t i = 0; i < lw->n_conns; i++) {
+		struct load_conn *c = &lw->conns[i];
+
+		if (c->tc == NULL)
+			continue;
+		if (c->state == LC_BUSY || (c->state == LC_CONNECTING && per_conn(lw->cfg))) {
+			/* outstanding since before the drain began: >= --timeout */
+			request_done(lw, c, false, c->state == LC_BUSY ? LOAD_ERR_TIMEOUT :
+				     LOAD_ERR_CONNECT_TIMEOUT);
+			conn_drop(lw, c, true);
+		} else {
+			conn_drop(lw, c, c->state == LC_CONNECTING || lw->cfg->rst);
+		}
+	}
+	lw->phase = LP_CLOSE;
+	lw->phase_until = now + CLOSE_WAIT_MS;
+}
+
+static void
+load_tick(struct hare_worker *w, void *arg)
+{
+	struct load_worker *lw = arg;
+	uint64_t now = w->now_ms;
+
+	if (!lw->started) {
+		lw->started = true;
+		lw->start_ms = now;
+		lw->start_tsc = rte_rdtsc();
+		lw->end_ms = lw->cfg->duration_ms ? now + lw->cfg->duration_ms : UINT64_MAX;
+	}
+	switch (lw->phase) {
+	case LP_RUN:
+		if (now >= lw->end_ms || lw->cnt.requests >= lw->quota) {
+			lw->phase = LP_DRAIN;
+			lw->drain_tsc = rte_rdtsc();
+			lw->phase_until = now + lw->cfg->timeout_ms;
+			break;
+		}
+		if (lw->cfg->rate > 0)
+			dispatch_due(lw);
+		open_some(lw);
+		break;
+	case LP_DRAIN:
+		if (lw->inflight == 0 || now >= lw->phase_until)
+			enter_close(lw, now);
+		break;
+	case LP_CLOSE:
+		if (hare_tcp_conn_count(w) == 0 || now >= lw->phase_until)
+			lw->phase = LP_DONE;
+		break;
+	default:
+		return;
+	}
+	scan_timeouts(lw, now);
+}
+
+/* Life cycle ---------------------------------------------------------- */
+
+struct load_worker *
+load_worker_create(struct hare_worker *w, const struct load_cfg *cfg, uint64_t quota,
+		   uint32_t n_conns)
+{
+	/* plain heap, not rte_malloc: the engine outlives EAL (main() reads
+	 * the --get result and frees it after hare_app_main returned) */
+	size_t sz = (sizeof(struct load_worker) + RTE_CACHE_LINE_SIZE - 1) &
+		    ~(size_t)(RTE_CACHE_LINE_SIZE - 1);
+	struct load_worker *lw = aligned_alloc(RTE_CACHE_LINE_SIZE, sz);
+
+	if (lw == NULL)
+		return NULL;
+	memset(lw, 0, sz);
+	lw->w = w;
+	lw->cfg = cfg;
+	lw->quota = quota;
+	lw->n_conns = n_conns;
+	lw->conns = calloc(n_conns ? n_conns : 1, sizeof(*lw->conns));
+	lw->free_stk = calloc(n_conns ? n_conns : 1, sizeof(uint32_t));
+	lw->idle_stk = calloc(n_conns ? n_conns : 1, sizeof(uint32_t));
+	if (lw->conns == NULL || lw->free_stk == NULL || lw->idle_stk == NULL) {
+		load_worker_destroy(lw);
+		return NULL;
+	}
+	lw->ops = (struct hare_tcp_ops){
+		.on_connected = on_connected,
+		.on_data = on_data,
+		.on_sent = on_sent,
+		.on_closed = on_closed,
+	};
+	lw->ns_mult = (uint64_t)(((unsigned __int128)1000000000 << 32) / rte_get_tsc_hz());
+	if (cfg->rate > 0)
+		lw->tsc_per_req = (double)rte_get_tsc_hz() * (w->n_workers ? w->n_workers : 1) /
+				  cfg->rate;
+	hist_reset(&lw->lat);
+	hist_reset(&lw->conn_lat);
+	/* slots pushed in reverse so slot 0 opens first */
+	for (uint32_t i = n_conns; i-- > 0;) {
+		struct load_conn *c = &lw->conns[i];
+
+		c->idx = i;
+		c->lw = lw;
+		http_resp_init(&c->p, 0, NULL, NULL);
+		lw->free_stk[lw->n_free++] = i;
+	}
+	if (load_port_init(&lw->port, w, cfg) < 0) {
+		load_worker_destroy(lw);
+		return NULL;
+	}
+	hare_worker_set_app_tick(w, load_tick, lw);
+	return lw;
+}
+
+/* Body bytes of --get go to the -o file. */
+static int
+get_body(void *ctx, const uint8_t *data, size_t len)
+{
+	struct load_worker *lw = ctx;
+
+	return fwrite(data, 1, len, lw->out) == len ? 0 : 1;
+}
+
+void
+load_worker_set_output(struct load_worker *lw, FILE *out)
+{
+	lw->out = out;
+	for (uint32_t i = 0; i < lw->n_conns; i++)
+		http_resp_init(&lw->conns[i].p, 0, out ? get_body : NULL, lw);
+}
+
+void
+load_worker_destroy(struct load_worker *lw)
+{
+	if (lw == NULL)
+		return;
+	free(lw->conns);
+	free(lw->free_stk);
+	free(lw->idle_stk);
+	free(lw);
+}

@@ -146,21 +146,27 @@ arp_request(struct hare_worker *w, struct hare_arp_entry *e)
 		w->stats.arp_tx_request++;
 }
 
-/* Send every packet held for a freshly resolved entry. */
+/* Take the packets held for e out of the hold queue, in arrival order:
+ * send them (mac known) or free them (resolution failed). */
 static void
-arp_flush_pending(struct hare_worker *w, struct hare_arp_entry *e)
+arp_release_held(struct hare_worker *w, struct hare_arp_entry *e, bool send)
 {
-	for (unsigned i = 0; i < e->n_pending; i++)
-		hare_eth_output(w, e->pending[i], &e->mac, RTE_ETHER_TYPE_IPV4);
-	e->n_pending = 0;
-}
+	struct hare_arp_table *t = &w->arp;
+	uint32_t keep = 0;
 
-static void
-arp_drop_pending(struct hare_worker *w, struct hare_arp_entry *e)
-{
-	for (unsigned i = 0; i < e->n_pending; i++)
-		rte_pktmbuf_free(e->pending[i]);
-	w->stats.drop_arp_unresolved += e->n_pending;
+	if (e->n_pending == 0)
+		return;
+	for (uint32_t i = 0; i < t->n_held; i++) {
+		if (t->held[i].ip != e->ip) {
+			t->held[keep++] = t->held[i];
+		} else if (send) {
+			hare_eth_output(w, t->held[i].m, &e->mac, RTE_ETHER_TYPE_IPV4);
+		} else {
+			rte_pktmbuf_free(t->held[i].m);
+			w->stats.drop_arp_unresolved++;
+		}
+	}
+	t->n_held = keep;
 	e->n_pending = 0;
 }
 
@@ -171,7 +177,7 @@ arp_learn(struct hare_worker *w, struct hare_arp_entry *e, const struct rte_ethe
 	e->state = HARE_ARP_RESOLVED;
 	e->retries = 0;
 	e->expire_ms = w->now_ms + w->cfg->arp_timeout_ms;
-	arp_flush_pending(w, e);
+	arp_release_held(w, e, true);
 }
 
 /* Tell the other workers (hare_workers_link) what this one learned from
@@ -307,12 +313,15 @@ hare_arp_output(struct hare_worker *w, struct rte_mbuf *m, uint32_t nh)
 		}
 	}
 incomplete:
-	if (e->n_pending == HARE_ARP_PENDING_MAX) {
+	if (e->n_pending == HARE_ARP_PENDING_MAX || w->arp.n_held == HARE_ARP_HOLD_MAX) {
 		w->stats.drop_arp_unresolved++;
 		rte_pktmbuf_free(m);
 		return;
 	}
-	e->pending[e->n_pending++] = m;
+	w->arp.held[w->arp.n_held].ip = nh;
+	w->arp.held[w->arp.n_held].m = m;
+	w->arp.n_held++;
+	e->n_pending++;
 	/* A failed resolution starts over on the next packet. */
 	if (e->retries == 0 || e->retries >= w->cfg->arp_max_retries) {
 		e->retries = 0;
@@ -332,7 +341,7 @@ hare_arp_tick(struct hare_worker *w)
 		    w->now_ms < e->next_retry_ms)
 			continue;
 		if (e->retries >= w->cfg->arp_max_retries)
-			arp_drop_pending(w, e);
+			arp_release_held(w, e, false);
 		else
 			arp_request(w, e);
 	}
@@ -356,11 +365,9 @@ hare_arp_announce(struct hare_worker *w)
 void
 hare_arp_flush_all(struct hare_worker *w)
 {
-	for (uint32_t i = 0; i < HARE_ARP_TABLE_SIZE; i++) {
-		struct hare_arp_entry *e = &w->arp.entries[i];
-
-		for (unsigned k = 0; k < e->n_pending; k++)
-			rte_pktmbuf_free(e->pending[k]);
-		e->n_pending = 0;
-	}
+	for (uint32_t i = 0; i < w->arp.n_held; i++)
+		rte_pktmbuf_free(w->arp.held[i].m);
+	w->arp.n_held = 0;
+	for (uint32_t i = 0; i < HARE_ARP_TABLE_SIZE; i++)
+		w->arp.entries[i].n_pending = 0;
 }

@@ -15,7 +15,8 @@
 struct hare_worker;
 
 #define HARE_ARP_TABLE_SIZE 1024   /* entries per worker; power of two */
-#define HARE_ARP_PENDING_MAX 4     /* packets held per unresolved next hop */
+#define HARE_ARP_PENDING_MAX 64    /* packets held per unresolved next hop (Linux: 101) */
+#define HARE_ARP_HOLD_MAX 256      /* packets held per worker, all next hops together */
 
 enum hare_arp_state {
 	HARE_ARP_FREE = 0,
@@ -29,17 +30,28 @@ struct hare_arp_entry {
 	uint32_t ip;                   /* network order; key */
 	uint8_t state;                 /* enum hare_arp_state */
 	uint8_t retries;               /* requests sent for this resolution */
-	uint8_t n_pending;
+	uint8_t n_pending;             /* packets for this IP in the hold queue */
 	struct rte_ether_addr mac;
 	uint64_t expire_ms;            /* RESOLVED: refresh after this */
 	uint64_t next_retry_ms;        /* INCOMPLETE or refreshing: next request */
-	struct rte_mbuf *pending[HARE_ARP_PENDING_MAX]; /* IP packets, no L2 header yet */
 };
 
-/* The per-worker cache. */
+/* A packet waiting for its next hop's MAC. */
+struct hare_arp_held {
+	uint32_t ip;                   /* next hop, network order */
+	struct rte_mbuf *m;            /* IP packet, no L2 header yet */
+};
+
+/* The per-worker cache, and one hold queue shared by every unresolved next
+ * hop: a burst of SYNs to a new peer (a load generator's first
+ * connections) waits in order instead of being dropped, while the memory
+ * held stays bounded per worker. Resolution is rare, so a linear scan of
+ * the queue then is fine. */
 struct hare_arp_table {
 	struct hare_arp_entry entries[HARE_ARP_TABLE_SIZE];
 	uint32_t n_used;
+	uint32_t n_held;
+	struct hare_arp_held held[HARE_ARP_HOLD_MAX]; /* in arrival order */
 };
 
 #define HARE_ARP_INBOX_SIZE 1024   /* cross-worker messages; power of two */

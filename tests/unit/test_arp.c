@@ -370,6 +370,34 @@ arp_pending_queue_bounded(void **state)
 	ht_rig_free(r);
 }
 
+/* Two next hops wait in the shared hold queue interleaved: resolving one
+ * releases exactly its packets, in order; the other's stay held. */
+static void
+arp_hold_queue_releases_only_resolved_hop(void **state)
+{
+	struct ht_rig *r = ht_rig_new("198.18.0.1/24", NULL);
+
+	(void)state;
+	ht_rig_start(r);
+	for (uint16_t i = 0; i < 6; i++)
+		ping_from(r, (i & 1) ? "198.18.0.3" : "198.18.0.2", "198.18.0.1", i);
+	expect_request(r, "198.18.0.1", "198.18.0.2");
+	expect_request(r, "198.18.0.1", "198.18.0.3");
+	assert_int_equal(r->w->arp.n_held, 6);
+	send_arp(r, RTE_ARP_OP_REPLY, &mac_b, "198.18.0.3", "198.18.0.1");
+	expect_echo_reply(r, &mac_b, 1);
+	expect_echo_reply(r, &mac_b, 3);
+	expect_echo_reply(r, &mac_b, 5);
+	assert_null(ht_pop_tx(r));
+	assert_int_equal(r->w->arp.n_held, 3);
+	send_arp(r, RTE_ARP_OP_REPLY, &ht_peer_mac, "198.18.0.2", "198.18.0.1");
+	expect_echo_reply(r, &ht_peer_mac, 0);
+	expect_echo_reply(r, &ht_peer_mac, 2);
+	expect_echo_reply(r, &ht_peer_mac, 4);
+	assert_int_equal(r->w->arp.n_held, 0);
+	ht_rig_free(r);
+}
+
 /* Unanswered: a request every arp_retry_ms (within one 100 ms tick), at
  * most arp_max_retries of them, then the held packets are dropped. The
  * next packet starts a new resolution. */
@@ -562,8 +590,9 @@ arp_table_flood_by_traffic_recovers(void **state)
 	}
 	assert_true(r->w->arp.n_used < HARE_ARP_TABLE_SIZE);
 	assert_int_equal(r->w->stats.icmp_rx_echo, sources);
-	/* every ping is either held (one per entry) or counted */
-	assert_int_equal(r->w->stats.drop_arp_unresolved + r->w->arp.n_used, sources);
+	/* every ping is either held (the hold queue is bounded) or counted */
+	assert_int_equal(r->w->arp.n_held, HARE_ARP_HOLD_MAX);
+	assert_int_equal(r->w->stats.drop_arp_unresolved + r->w->arp.n_held, sources);
 	/* let every resolution fail */
 	for (unsigned s = 0; s < 50; s++)
 		ht_advance(r, 100);
@@ -676,6 +705,7 @@ main(void)
 		cmocka_unit_test(arp_resolution_holds_and_flushes),
 		cmocka_unit_test(arp_ipv4_output_resolves_next_hop),
 		cmocka_unit_test(arp_pending_queue_bounded),
+		cmocka_unit_test(arp_hold_queue_releases_only_resolved_hop),
 		cmocka_unit_test(arp_retries_then_drops),
 		cmocka_unit_test(arp_entry_expiry_and_refresh),
 		cmocka_unit_test(arp_announce_every_ip),

@@ -1,0 +1,896 @@
+/* httpd_service.c — connections, requests, responses, timeouts. See
+ * httpd_service.h for the model.
+ *
+ * Call chains (all on the worker's lcore):
+ *   hare_tcp_input -> httpd_accept      : take a connection slot, header timer
+ *                  -> httpd_data(m)     : queue m, conn_run()
+ *                  -> httpd_sent(n)     : output was blocked: conn_run()
+ *                  -> httpd_closed      : free the slot
+ *   conn_run: loop { emit the pending response (copy head, reference body);
+ *                    parse the next request from the queued input;
+ *                    decide its response } -> one hare_tcp_send (all the
+ *             pipelined responses of the burst in one chain) ->
+ *             hare_tcp_recved (window reopens by what was parsed) -> timer
+ *   app tick (1 ms): Date refresh, expire the head of each timer list
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <rte_errno.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include "hare_tcp.h"
+#include "http_request.h"
+#include "http_response.h"
+#include "httpd_service.h"
+
+/* Bodies up to this size are copied behind the head (one mbuf, one memcpy:
+ * cheaper than an extra mbuf and a refcount); larger ones are referenced. */
+#define HTTPD_INLINE_MAX 1024u
+/* Streaming: queue a body chunk only when this much send space (or all
+ * that is left, or all up to the next IOVA block) is free, so a window
+ * refilling one ACK at a time does not cut the body into tiny mbufs. */
+#define HTTPD_STREAM_LOWAT (16u * 1024)
+/* Parsed bytes are given back to the receive window (hare_tcp_recved) in
+ * batches of this much: a window a few KiB short of the 256 KiB buffer
+ * costs nothing, a call per small request costs ~90 instructions. Input
+ * held while output is blocked is never counted here, so backpressure is
+ * unchanged. */
+#define HTTPD_RECVED_BATCH 4096u
+
+/* Timer lists. Each has one constant timeout and entries are appended at
+ * now + timeout, so every list stays sorted by deadline: the tick looks at
+ * list heads only. */
+enum { TL_NONE = 0, TL_HEADER, TL_IDLE, TL_SEND, TL_LINGER, TL_COUNT };
+
+/* conn flags */
+#define CF_IN_HEAD   0x01  /* a request head is being received (header timer) */
+#define CF_IN_BODY   0x02  /* a request body is being received (discarded) */
+#define CF_GOT_BYTES 0x04  /* bytes of the current head arrived (408 on timeout) */
+#define CF_EOF       0x08  /* the peer closed its side */
+#define CF_LINGER    0x10  /* our FIN is queued; input is read and dropped */
+
+/* A prebuilt response head (plus an inline body), per worker: its Date is
+ * patched in place, so it is never handed to the NIC by reference. */
+struct httpd_resp {
+	char *buf;
+	uint16_t head_len;       /* head bytes (what HEAD gets) */
+	uint16_t len;            /* head + inline body */
+	uint16_t date_off;
+	uint16_t status;
+	int64_t date_sec;        /* second the Date in buf is for */
+};
+
+/* A body's responses on one worker. */
+struct httpd_wbody {
+	struct httpd_resp r[2];  /* [0] Connection: close, [1] keep-alive */
+	bool inline_body;        /* body copied behind the head (r[].len) */
+};
+
+/* The response being queued on a connection. */
+struct httpd_pending {
+	struct httpd_resp *r;    /* head (+ inline body) still to copy; NULL: done */
+	uint16_t copy_len;
+	bool close;              /* close the connection after this response */
+	uint64_t soff;           /* body streamed by reference: content offset */
+	uint64_t sleft;          /* bytes still to queue (0: none) */
+};
+
+/* One connection's state. */
+struct httpd_conn {
+	struct hare_tcp_conn *tc;        /* NULL: slot free */
+	struct httpd_worker *hw;
+	struct httpd_conn *prev, *next;  /* timer list; free list through next */
+	uint64_t deadline;               /* of its timer list entry */
+	uint64_t head_deadline;          /* header timeout of the current request */
+	uint8_t tl;                      /* TL_* it is in */
+	uint8_t flags;                   /* CF_* */
+	uint32_t rx_owed;                /* parsed bytes not yet hare_tcp_recved */
+	struct rte_mbuf *in_head;        /* received, not yet parsed: segments */
+	struct rte_mbuf *in_tail;        /*   linked through ->next */
+	struct httpd_pending pend;
+	struct http_req_parser p;
+	char tbuf[HTTPD_TARGET_MAX];     /* request-target split across segments */
+};
+
+/* A sorted timer list. */
+struct httpd_tlist {
+	struct httpd_conn *head, *tail;
+	uint32_t timeout_ms;
+};
+
+/* Error responses we send, in err[] order. */
+static const uint16_t err_status[] = { 400, 404, 405, 408, 413, 414, 431, 500, 501, 505 };
+#define N_ERR (sizeof(err_status) / sizeof(err_status[0]))
+
+/* Per-worker state. */
+struct httpd_worker {
+	struct hare_worker *w;
+	const struct httpd_service *svc;
+	const struct httpd_content *ct;
+	struct httpd_tlist tl[TL_COUNT];
+	struct httpd_conn *free;         /* free slots (LIFO: warm ones first) */
+	struct httpd_conn *conns;
+	uint32_t n_conns;
+	struct httpd_wbody *wb;          /* per body of ct */
+	char *arena;                     /* the templates' bytes */
+	struct httpd_resp err[N_ERR][2];
+	struct http_req_config pcfg;
+	struct http_date_cache date;
+	int64_t wall0_ms;                /* wall clock at mono0_ms */
+	uint64_t mono0_ms;
+	uint16_t mbuf_room;              /* data room of the pool's mbufs */
+	/* References to content memory by this worker's mbufs. Never freed
+	 * (mbufs in a TX ring may still point here at port close); its free
+	 * callback does nothing, as the content lives until exit. */
+	struct rte_mbuf_ext_shared_info shinfo;
+	struct httpd_stats st;
+	char path[HTTPD_TARGET_MAX + 2]; /* http_path_sanitize output */
+};
+
+/* Output being built during one conn_run: a chain handed to TCP once. */
+struct httpd_out {
+	struct rte_mbuf *head, *tail;
+	uint32_t space;                  /* send-buffer bytes still free */
+	bool progress;
+};
+
+static const struct hare_tcp_ops httpd_ops;
+
+void
+httpd_opts_default(struct httpd_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->port = 80;
+	o->max_conns = 8192;
+	o->max_head = HTTP_REQ_DEFAULT_MAX_HEAD;
+	o->header_timeout_ms = 10000;
+	o->idle_timeout_ms = 60000;
+	o->send_timeout_ms = 60000;
+	o->linger_ms = 5000;
+}
+
+/* ---- timer lists ----------------------------------------------------- */
+
+static inline void
+tl_unlink(struct httpd_worker *hw, struct httpd_conn *hc)
+{
+	struct httpd_tlist *l;
+
+	if (hc->tl == TL_NONE)
+		return;
+	l = &hw->tl[hc->tl];
+	if (hc->prev)
+		hc->prev->next = hc->next;
+	else
+		l->head = hc->next;
+	if (hc->next)
+		hc->next->prev = hc->prev;
+	else
+		l->tail = hc->prev;
+	hc->prev = hc->next = NULL;
+	hc->tl = TL_NONE;
+}
+
+/* Put hc at the tail of list `which` with `deadline` (>= every deadline
+ * already there, see the enum). */
+static inline void
+tl_move(struct httpd_worker *hw, struct httpd_conn *hc, uint8_t which, uint64_t deadline)
+{
+	struct httpd_tlist *l = &hw->tl[which];
+
+	if (hc->tl == which && l->tail == hc) {
+		hc->deadline = deadline;  /* already last: stays sorted */
+		return;
+	}
+	tl_unlink(hw, hc);
+	hc->tl = which;
+	hc->deadline = deadline;
+	hc->next = NULL;
+	hc->prev = l->tail;
+	if (l->tail)
+		l->tail->next = hc;
+	else
+		l->head = hc;
+	l->tail = hc;
+}
+
+/* ---- connection slots ------------------------------------------------ */
+
+static void
+input_drop(struct httpd_conn *hc, uint32_t *freed)
+{
+	struct rte_mbuf *m = hc->in_head;
+
+	while (m) {
+		struct rte_mbuf *n = m->next;
+
+		*freed += m->data_len;
+		m->next = NULL;
+		rte_pktmbuf_free_seg(m);
+		m = n;
+	}
+	hc->in_head = hc->in_tail = NULL;
+}
+
+/* Give the slot back; hc->tc must already be closed/aborted/dead. */
+static void
+conn_free(struct httpd_worker *hw, struct httpd_conn *hc)
+{
+	uint32_t dummy = 0;
+
+	tl_unlink(hw, hc);
+	input_drop(hc, &dummy);
+	hc->tc = NULL;
+	hc->next = hw->free;
+	hw->free = hc;
+	hw->st.closed++;
+}
+
+/* Close gracefully (FIN after what is queued) and free the slot. */
+static void
+conn_close(struct httpd_worker *hw, struct httpd_conn *hc)
+{
+	hare_tcp_close(hc->tc);
+	conn_free(hw, hc);
+}
+
+static void
+conn_abort(struct httpd_worker *hw, struct httpd_conn *hc)
+{
+	hare_tcp_abort(hc->tc);
+	conn_free(hw, hc);
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static inline bool
+pend_active(const struct httpd_conn *hc)
+{
+	return hc->pend.r != NULL || hc->pend.sleft != 0;
+}
+
+static inline void
+out_link(struct httpd_out *o, struct rte_mbuf *m)
+{
+	if (o->tail) {
+		o->tail->next = m;
+		o->head->nb_segs++;
+	} else {
+		o->head = m;
+	}
+	o->tail = m;
+}
+
+/* Copy len bytes (<= mbuf_room) to the output. -ENOBUFS: no mbuf. */
+static inline int
+out_copy(struct httpd_worker *hw, struct httpd_out *o, const char *src, uint32_t len)
+{
+	struct rte_mbuf *t = o->tail;
+
+	if (t == NULL || !RTE_MBUF_DIRECT(t) || rte_pktmbuf_tailroom(t) < len) {
+		t = rte_pktmbuf_alloc(hw->w->pool);
+		if (unlikely(t == NULL))
+			return -ENOBUFS;
+		out_link(o, t);
+	}
+	memcpy(rte_pktmbuf_mtod_offset(t, char *, t->data_len), src, len);
+	t->data_len = (uint16_t)(t->data_len + len);
+	if (t != o->head)
+		t->pkt_len = t->data_len;
+	o->head->pkt_len += len;
+	return 0;
+}
+
+/* Reference len bytes of content at off (within one IOVA block). */
+static inline int
+out_ref(struct httpd_worker *hw, struct httpd_out *o, uint64_t off, uint32_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(hw->w->pool);
+
+	if (unlikely(m == NULL))
+		return -ENOBUFS;
+	/* the shared info counts references; see struct httpd_worker */
+	rte_mbuf_ext_refcnt_update(&hw->shinfo, 1);
+	rte_pktmbuf_attach_extbuf(m, hw->ct->mem + off, httpd_content_iova(hw->ct, off),
+				  (uint16_t)len, &hw->shinfo);
+	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	out_link(o, m);
+	if (m != o->head)
+		o->head->pkt_len += len;
+	return 0;
+}
+
+/* Queue what fits of the pending response. 0: done; 1: waits for send
+ * space; -ENOBUFS. */
+static int
+emit(struct httpd_worker *hw, struct httpd_conn *hc, struct httpd_out *o)
+{
+	struct httpd_pending *pd = &hc->pend;
+
+	if (pd->r) {
+		struct httpd_resp *r = pd->r;
+
+		if (o->space < pd->copy_len)
+			return 1;
+		if (unlikely(r->date_sec != hw->date.sec)) {
+			memcpy(r->buf + r->date_off, hw->date.text, HTTP_DATE_LEN);
+			r->date_sec = hw->date.sec;
+		}
+		if (out_copy(hw, o, r->buf, pd->copy_len) < 0)
+			return -ENOBUFS;
+		o->space -= pd->copy_len;
+		o->progress = true;
+		pd->r = NULL;
+	}
+	while (pd->sleft) {
+		uint32_t room = HTTPD_IOVA_BLOCK - (uint32_t)(pd->soff % HTTPD_IOVA_BLOCK);
+		uint32_t want = (uint32_t)RTE_MIN((uint64_t)room, pd->sleft);
+		uint32_t n = RTE_MIN(want, o->space);
+
+		if (n < RTE_MIN(want, HTTPD_STREAM_LOWAT))
+			return 1;
+		if (out_ref(hw, o, pd->soff, n) < 0)
+			return -ENOBUFS;
+		pd->soff += n;
+		pd->sleft -= n;
+		o->space -= n;
+		o->progress = true;
+		hw->st.body_bytes += n;
+	}
+	return 0;
+}
+
+/* ---- responses ---------------------------------------------------------- */
+
+static inline unsigned
+err_index(unsigned status)
+{
+	for (unsigned i = 0; i < N_ERR; i++)
+		if (err_status[i] == status)
+			return i;
+	return 7;  /* 500 */
+}
+
+static void
+respond_error(struct httpd_worker *hw, struct httpd_conn *hc, unsigned status, bool ka,
+	      bool head_only)
+{
+	struct httpd_resp *r = &hw->err[err_index(status)][ka];
+
+	hc->pend.r = r;
+	hc->pend.copy_len = head_only ? r->head_len : r->len;
+	hc->pend.sleft = 0;
+	hc->pend.close = !ka;
+	hw->st.requests++;
+	if (r->status >= 500)
+		hw->st.resp_5xx++;
+	else
+		hw->st.resp_4xx++;
+}
+
+/* Decide the response to the parsed request (its target is still valid). */
+static void
+respond(struct httpd_worker *hw, struct httpd_conn *hc, bool ka)
+{
+	const struct http_request *req = &hc->p.req;
+	const struct httpd_content *ct = hw->ct;
+	const struct httpd_body *b;
+	struct httpd_wbody *wb;
+	bool head_only = req->method == HTTP_METHOD_HEAD;
+
+	if (req->method != HTTP_METHOD_GET && !head_only) {
+		respond_error(hw, hc, 405, ka, false);
+		return;
+	}
+	if (ct->generated) {
+		b = &ct->bodies[0];
+	} else {
+		size_t plen;
+		int rc = http_path_sanitize(req->target, req->target_len, hw->path,
+					    sizeof(hw->path), &plen);
+
+		if (rc != 0) {
+			respond_error(hw, hc, (unsigned)rc, ka, head_only);
+			return;
+		}
+		b = httpd_content_find(ct, hw->path, plen);
+		if (b == NULL) {
+			respond_error(hw, hc, 404, ka, head_only);
+			return;
+		}
+	}
+	wb = &hw->wb[b - ct->bodies];
+	hc->pend.r = &wb->r[ka];
+	hc->pend.copy_len = head_only ? wb->r[ka].head_len : wb->r[ka].len;
+	hc->pend.close = !ka;
+	if (!head_only && !wb->inline_body) {
+		hc->pend.soff = b->off;
+		hc->pend.sleft = b->len;
+	} else {
+		hc->pend.sleft = 0;
+	}
+	hw->st.requests++;
+	hw->st.resp_2xx++;
+	if (wb->inline_body && !head_only)
+		hw->st.body_bytes += b->len;
+}
+
+/* ---- the connection's engine -------------------------------------------- */
+
+static void
+conn_run(struct httpd_worker *hw, struct httpd_conn *hc)
+{
+	struct hare_tcp_conn *tc = hc->tc;
+	struct httpd_out o = { NULL, NULL, hare_tcp_send_space(tc), false };
+	uint64_t now = hw->w->now_ms;
+	uint32_t freed = 0;
+	bool closing = false, was_pending = pend_active(hc);
+	int rc = 0;
+
+	for (;;) {
+		struct rte_mbuf *m;
+		enum http_req_result r;
+		size_t used;
+
+		if (pend_active(hc)) {
+			rc = emit(hw, hc, &o);
+			if (rc != 0)
+				break;
+			if (hc->pend.close) {
+				closing = true;
+				break;
+			}
+		}
+		m = hc->in_head;
+		if (m == NULL)
+			break;
+		r = http_req_feed(&hc->p, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &used);
+		switch (r) {
+		case HTTP_REQ_NEED_MORE:
+			/* the segment is used up: keep the target before it goes */
+			http_req_pin_target(&hc->p);
+			if (used == 0)
+				break;
+			if (!(hc->flags & (CF_IN_HEAD | CF_IN_BODY))) {
+				hc->flags |= CF_IN_HEAD;
+				hc->head_deadline = now + hw->tl[TL_HEADER].timeout_ms;
+			}
+			if (hc->flags & CF_IN_HEAD)
+				hc->flags |= CF_GOT_BYTES;
+			break;
+		case HTTP_REQ_HEAD_DONE:
+			hc->flags = (uint8_t)((hc->flags & ~(CF_IN_HEAD | CF_GOT_BYTES)) | CF_IN_BODY);
+			/* RFC 9110 §10.1.1: answer now instead of 100 Continue and
+			 * close, the body never being read */
+			if (hc->p.req.expect_continue)
+				respond(hw, hc, false);
+			break;
+		case HTTP_REQ_COMPLETE:
+			hc->flags &= (uint8_t)~(CF_IN_HEAD | CF_IN_BODY | CF_GOT_BYTES);
+			respond(hw, hc, hc->p.req.keep_alive);
+			http_req_next(&hc->p);
+			break;
+		case HTTP_REQ_ERROR:
+		default:
+			hw->st.parse_errors++;
+			respond_error(hw, hc, hc->p.error_status, false,
+				      hc->p.req.method == HTTP_METHOD_HEAD);
+			used = m->data_len;
+			break;
+		}
+		/* consume: the response above no longer needs the bytes */
+		freed += (uint32_t)used;
+		if (used < m->data_len) {
+			m->data_off = (uint16_t)(m->data_off + used);
+			m->data_len = (uint16_t)(m->data_len - used);
+		} else {
+			hc->in_head = m->next;
+			if (hc->in_head == NULL)
+				hc->in_tail = NULL;
+			m->next = NULL;
+			rte_pktmbuf_free_seg(m);
+		}
+	}
+	if (closing)
+		input_drop(hc, &freed);  /* nothing after a closing response counts */
+	if (o.head) {
+		int n = hare_tcp_send(tc, o.head);
+
+		if (unlikely(n < 0)) {
+			/* cannot happen: o.space was hare_tcp_send_space */
+			rte_pktmbuf_free(o.head);
+			hw->st.nomem_aborts++;
+			conn_abort(hw, hc);
+			return;
+		}
+	}
+	hc->rx_owed += freed;
+	if (hc->rx_owed >= HTTPD_RECVED_BATCH || closing) {
+		hare_tcp_recved(tc, hc->rx_owed);
+		hc->rx_owed = 0;
+	}
+	if (unlikely(rc < 0)) {
+		hw->st.nomem_aborts++;
+		conn_abort(hw, hc);
+		return;
+	}
+	if (closing) {
+		if ((hc->flags & CF_EOF) || hare_tcp_shutdown(tc) < 0) {
+			conn_close(hw, hc);
+			return;
+		}
+		hc->flags |= CF_LINGER;
+		tl_move(hw, hc, TL_LINGER, now + hw->tl[TL_LINGER].timeout_ms);
+		return;
+	}
+	if (rc == 1) {
+		/* output blocked: resumes from on_sent */
+		if (!was_pending)
+			hw->st.stalls++;
+		if (hc->tl != TL_SEND || o.progress)
+			tl_move(hw, hc, TL_SEND, now + hw->tl[TL_SEND].timeout_ms);
+		return;
+	}
+	if (hc->flags & CF_EOF) {
+		/* everything the peer sent is answered; a partial request can
+		 * never complete */
+		conn_close(hw, hc);
+		return;
+	}
+	if (hc->flags & CF_IN_HEAD) {
+		if (hc->tl != TL_HEADER)
+			tl_move(hw, hc, TL_HEADER, hc->head_deadline);
+	} else if (hw->tl[TL_IDLE].timeout_ms) {
+		tl_move(hw, hc, TL_IDLE, now + hw->tl[TL_IDLE].timeout_ms);
+	} else {
+		tl_unlink(hw, hc);
+	}
+}
+
+/* ---- TCP callbacks ------------------------------------------------------ */
+
+static int
+httpd_accept(struct hare_tcp_conn *c, void *listen_ctx)
+{
+	struct httpd_worker *hw = listen_ctx;
+	struct httpd_conn *hc = hw->free;
+
+	if (unlikely(hc == NULL)) {
+		hw->st.refused++;
+		return -1;
+	}
+	hw->free = hc->next;
+	hc->tc = c;
+	hc->prev = hc->next = NULL;
+	hc->tl = TL_NONE;
+	hc->in_head = hc->in_tail = NULL;
+	hc->rx_owed = 0;
+	memset(&hc->pend, 0, sizeof(hc->pend));
+	http_req_init(&hc->p, &hw->pcfg, hc->tbuf, sizeof(hc->tbuf), NULL, NULL);
+	/* the first request is due within the header timeout too */
+	hc->flags = CF_IN_HEAD;
+	hc->head_deadline = hw->w->now_ms + hw->tl[TL_HEADER].timeout_ms;
+	tl_move(hw, hc, TL_HEADER, hc->head_deadline);
+	hare_tcp_set_ctx(c, hc);
+	hw->st.accepted++;
+	return 0;
+}
+
+static void
+httpd_data(struct hare_tcp_conn *c, struct rte_mbuf *m)
+{
+	struct httpd_conn *hc = hare_tcp_ctx(c);
+	struct httpd_worker *hw = hc->hw;
+	struct rte_mbuf *last;
+
+	if (m == NULL) {
+		hc->flags |= CF_EOF;
+		if (hc->flags & CF_LINGER) {
+			conn_close(hw, hc);
+			return;
+		}
+		if (!pend_active(hc))
+			conn_run(hw, hc);
+		return;
+	}
+	if (hc->flags & CF_LINGER) {
+		uint32_t len = m->pkt_len;
+
+		rte_pktmbuf_free(m);
+		hare_tcp_recved(c, len);
+		return;
+	}
+	for (last = m; last->next; last = last->next)
+		;
+	if (hc->in_tail)
+		hc->in_tail->next = m;
+	else
+		hc->in_head = m;
+	hc->in_tail = last;
+	/* while output is blocked the input only waits (window closes) */
+	if (!pend_active(hc))
+		conn_run(hw, hc);
+}
+
+static void
+httpd_sent(struct hare_tcp_conn *c, uint32_t bytes)
+{
+	struct httpd_conn *hc = hare_tcp_ctx(c);
+
+	(void)bytes;
+	if (pend_active(hc) && !(hc->flags & CF_LINGER))
+		conn_run(hc->hw, hc);
+}
+
+static void
+httpd_closed(struct hare_tcp_conn *c, enum hare_tcp_close_reason why)
+{
+	struct httpd_conn *hc = hare_tcp_ctx(c);
+
+	(void)why;
+	conn_free(hc->hw, hc);
+}
+
+static const struct hare_tcp_ops httpd_ops = {
+	.on_accept = httpd_accept,
+	.on_data = httpd_data,
+	.on_sent = httpd_sent,
+	.on_closed = httpd_closed,
+	.flags = HARE_TCP_OPS_MANUAL_RECV,
+};
+
+/* ---- the tick ------------------------------------------------------------ */
+
+static void
+expire(struct httpd_worker *hw, struct httpd_conn *hc)
+{
+	switch (hc->tl) {
+	case TL_HEADER:
+		hw->st.header_timeouts++;
+		if (hc->flags & CF_GOT_BYTES) {
+			/* RFC 9110 §15.5.9: 408, then close */
+			struct httpd_resp *r = &hw->err[err_index(408)][0];
+			struct httpd_out o = { NULL, NULL, hare_tcp_send_space(hc->tc), false };
+
+			hc->pend.r = r;
+			hc->pend.copy_len = r->len;
+			hc->pend.sleft = 0;
+			if (emit(hw, hc, &o) == 0 && hare_tcp_send(hc->tc, o.head) >= 0) {
+				hw->st.requests++;
+				hw->st.resp_4xx++;
+			} else if (o.head) {
+				rte_pktmbuf_free(o.head);
+			}
+		}
+		conn_close(hw, hc);
+		break;
+	case TL_IDLE:
+		hw->st.idle_timeouts++;
+		conn_close(hw, hc);
+		break;
+	case TL_SEND:
+		hw->st.send_timeouts++;
+		conn_abort(hw, hc);
+		break;
+	case TL_LINGER:
+	default:
+		hw->st.linger_timeouts++;
+		conn_close(hw, hc);
+		break;
+	}
+}
+
+static void
+httpd_tick(struct hare_worker *w, void *ctx)
+{
+	struct httpd_worker *hw = ctx;
+	uint64_t now = w->now_ms;
+	int64_t sec = (hw->wall0_ms + (int64_t)(now - hw->mono0_ms)) / 1000;
+
+	if (sec != hw->date.sec)
+		http_date_update(&hw->date, sec);
+	for (unsigned i = TL_HEADER; i < TL_COUNT; i++) {
+		struct httpd_conn *hc;
+
+		while ((hc = hw->tl[i].head) != NULL && hc->deadline <= now)
+			expire(hw, hc);
+	}
+}
+
+static void
+shinfo_free_noop(void *addr, void *opaque)
+{
+	(void)addr;
+	(void)opaque;
+}
+
+/* ---- set-up ---------------------------------------------------------------- */
+
+/* Copy template t (+ inline body) into the arena at *pos (dst NULL: only
+ * count). */
+static void
+resp_place(struct httpd_resp *r, const struct http_resp_tmpl *t, const uint8_t *body,
+	   uint32_t blen, char *arena, size_t *pos)
+{
+	if (arena) {
+		r->buf = arena + *pos;
+		memcpy(r->buf, t->buf, t->len);
+		if (blen)
+			memcpy(r->buf + t->len, body, blen);
+		r->head_len = t->head_len;
+		r->len = (uint16_t)(t->len + blen);
+		r->date_off = t->date_off;
+		r->status = t->status;
+		r->date_sec = t->date_sec;
+	}
+	*pos += (t->len + blen + 63) & ~(size_t)63;
+}
+
+/* Two passes over every template: count (arena NULL), then fill. */
+static int
+build_templates(struct httpd_worker *hw, char *arena, size_t *size, const char *prog)
+{
+	const struct httpd_content *ct = hw->ct;
+	struct http_resp_tmpl t;
+	size_t pos = 0;
+
+	for (unsigned i = 0; i < N_ERR; i++)
+		for (int ka = 0; ka < 2; ka++) {
+			if (http_resp_error_tmpl_init(&t, err_status[i], ka, &hw->date) < 0)
+				goto fail;
+			resp_place(&hw->err[i][ka], &t, NULL, 0, arena, &pos);
+		}
+	for (uint32_t b = 0; b < ct->n_bodies; b++) {
+		const struct httpd_body *bd = &ct->bodies[b];
+
+		/* one decision for both variants: a template is at most
+		 * HTTP_RESP_TMPL_MAX bytes, so head + body fit one mbuf */
+		bool inl = bd->len <= HTTPD_INLINE_MAX &&
+			   HTTP_RESP_TMPL_MAX + bd->len <= hw->mbuf_room;
+
+		if (arena)
+			hw->wb[b].inline_body = inl;
+		for (int ka = 0; ka < 2; ka++) {
+			if (http_resp_tmpl_init(&t, 200, bd->len, bd->ctype, ka, NULL, &hw->date) < 0)
+				goto fail;
+			resp_place(&hw->wb[b].r[ka], &t, arena ? bd->data : NULL,
+				   inl ? (uint32_t)bd->len : 0, arena, &pos);
+		}
+	}
+	*size = pos;
+	return 0;
+fail:
+	fprintf(stderr, "%s: a response head does not fit %u bytes (Content-Type too long?)\n",
+		prog, HTTP_RESP_TMPL_MAX);
+	return -1;
+}
+
+int
+httpd_service_start(struct httpd_service *s, struct hare_worker *w, const char *prog)
+{
+	int socket = (int)rte_lcore_to_socket_id(w->lcore_id);
+	struct httpd_worker *hw;
+	struct timespec ts;
+	size_t arena_size = 0;
+
+	if (socket < 0)
+		socket = SOCKET_ID_ANY;
+	if (w->worker_id >= HTTPD_MAX_WORKERS) {
+		fprintf(stderr, "%s: at most %d workers (give fewer lcores with -l)\n", prog,
+			HTTPD_MAX_WORKERS);
+		return -EINVAL;
+	}
+	if (s->content.mem == NULL && httpd_content_load(&s->content, socket, prog) < 0)
+		return -ENOMEM;
+	hw = rte_zmalloc_socket("httpd_worker", sizeof(*hw), RTE_CACHE_LINE_SIZE, socket);
+	if (hw == NULL)
+		goto nomem;
+	s->workers[w->worker_id] = hw;
+	if (w->worker_id + 1 > s->n_workers)
+		s->n_workers = w->worker_id + 1;
+	hw->w = w;
+	hw->svc = s;
+	hw->ct = &s->content;
+	hw->pcfg.max_head = s->o.max_head;
+	hw->tl[TL_HEADER].timeout_ms = s->o.header_timeout_ms;
+	hw->tl[TL_IDLE].timeout_ms = s->o.idle_timeout_ms;
+	hw->tl[TL_SEND].timeout_ms = s->o.send_timeout_ms;
+	hw->tl[TL_LINGER].timeout_ms = s->o.linger_ms;
+	hw->mbuf_room = (uint16_t)(rte_pktmbuf_data_room_size(w->pool) - RTE_PKTMBUF_HEADROOM);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	hw->wall0_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	hw->mono0_ms = w->now_ms;
+	http_date_init(&hw->date, hw->wall0_ms / 1000);
+	hw->shinfo.free_cb = shinfo_free_noop;
+	hw->shinfo.fcb_opaque = NULL;
+	rte_mbuf_ext_refcnt_set(&hw->shinfo, 1);  /* our own, never dropped */
+
+	hw->wb = rte_zmalloc_socket("httpd_wbody", sizeof(*hw->wb) * s->content.n_bodies + 1,
+				    RTE_CACHE_LINE_SIZE, socket);
+	if (hw->wb == NULL)
+		goto nomem;
+	if (build_templates(hw, NULL, &arena_size, prog) < 0)
+		return -EINVAL;
+	hw->arena = rte_malloc_socket("httpd_tmpl", arena_size, RTE_CACHE_LINE_SIZE, socket);
+	if (hw->arena == NULL)
+		goto nomem;
+	build_templates(hw, hw->arena, &arena_size, prog);
+
+	hw->n_conns = s->o.max_conns;
+	hw->conns = rte_zmalloc_socket("httpd_conns", sizeof(*hw->conns) * hw->n_conns,
+				       RTE_CACHE_LINE_SIZE, socket);
+	if (hw->conns == NULL)
+		goto nomem;
+	for (uint32_t i = hw->n_conns; i-- > 0;) {
+		hw->conns[i].hw = hw;
+		hw->conns[i].next = hw->free;
+		hw->free = &hw->conns[i];
+	}
+	if (hare_tcp_listen(w, 0, s->o.port, &httpd_ops, hw) == NULL) {
+		int err = rte_errno;
+
+		fprintf(stderr, "%s: cannot listen on TCP port %u: %s (is --port taken by another "
+			"listener?)\n", prog, s->o.port, strerror(err));
+		return -err;
+	}
+	hare_worker_set_app_tick(w, httpd_tick, hw);
+	return 0;
+nomem:
+	fprintf(stderr, "%s: worker %u: out of DPDK memory for %u connections (lower "
+		"--max-conns, or give DPDK more memory: hugepages, or -m with --no-huge)\n",
+		prog, w->worker_id, s->o.max_conns);
+	return -ENOMEM;
+}
+
+void
+httpd_service_stop(struct httpd_service *s, struct hare_worker *w)
+{
+	struct httpd_worker *hw = w->worker_id < HTTPD_MAX_WORKERS ? s->workers[w->worker_id] : NULL;
+
+	if (hw == NULL || hw->conns == NULL)
+		return;
+	hare_worker_set_app_tick(w, NULL, NULL);
+	/* the TCP layer frees its own queues in hare_worker_fini */
+	for (uint32_t i = 0; i < hw->n_conns; i++) {
+		uint32_t dummy = 0;
+
+		if (hw->conns[i].tc != NULL)
+			input_drop(&hw->conns[i], &dummy);
+	}
+	rte_free(hw->conns);
+	hw->conns = NULL;
+	/* templates: pend.r pointers die with the connections */
+	rte_free(hw->arena);
+	hw->arena = NULL;
+	rte_free(hw->wb);
+	hw->wb = NULL;
+}
+
+void
+httpd_service_stats(const struct httpd_service *s, struct httpd_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned i = 0; i < s->n_workers; i++) {
+		const struct httpd_worker *hw = s->workers[i];
+
+		if (hw == NULL)
+			continue;
+#define HTTPD_STATS_ADD(n) sum->n += hw->st.n;
+		HTTPD_STATS_FIELDS(HTTPD_STATS_ADD)
+#undef HTTPD_STATS_ADD
+	}
+}
+
+void
+httpd_service_report(const struct httpd_service *s, FILE *out)
+{
+	struct httpd_stats sum;
+
+	httpd_service_stats(s, &sum);
+#define HTTPD_STATS_PRINT(n) fprintf(out, "httpd_%s %llu\n", #n, (unsigned long long)sum.n);
+	HTTPD_STATS_FIELDS(HTTPD_STATS_PRINT)
+#undef HTTPD_STATS_PRINT
+	fflush(out);
+}

@@ -182,6 +182,12 @@ hare_eal_prepare(const char *prog, int argc, char **argv, struct hare_eal_args *
 	 * --no-shconf is what is left to drop (the shared config file). */
 	if (!user_shm)
 		v[n++] = strdup(out->no_huge ? "--no-shconf" : "--in-memory");
+	/* One memfd per memory segment list instead of one per page: a
+	 * vhost-user back end (net_virtio_user's peer) maps at most 8 regions,
+	 * and page-per-fd memory fails "Failed to set memory table". */
+	if (!out->no_huge && !has_opt(argc, argv, "--single-file-segments") &&
+	    !has_opt(argc, argv, "--legacy-mem"))
+		v[n++] = strdup("--single-file-segments");
 	if (!has_opt(argc, argv, "--file-prefix")) {
 		const char *app = strncmp(prog, "hare-", 5) == 0 ? prog + 5 : prog;
 

@@ -35,6 +35,7 @@
 #include <rte_random.h>
 #include <rte_cycles.h>
 #include "tcp_impl.h"
+#include "boot_secret.h"
 #include "ipv4.h"
 
 static const struct rte_mbuf_dynfield tcp_meta_desc = {
@@ -481,8 +482,8 @@ hare_tcp_worker_init(struct hare_worker *w)
 		x->wheel[i] = TCP_NONE;
 	x->wheel_last = tcp_now(w);
 	x->zombies = TCP_NONE;
-	x->isn_key[0] = rte_rand();
-	x->isn_key[1] = rte_rand();
+	/* per boot, not per process: see boot_secret.c (falls back to random) */
+	(void)hare_boot_secret(x->isn_key);
 	x->next_port = (uint16_t)(TCP_EPHEMERAL_LO + rte_rand() % (TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO));
 	x->cc = &tcp_cc_newreno;
 	w->tcp = x;

@@ -54,6 +54,9 @@
 	X(tcp_fast_retransmits) \
 	X(tcp_ooo_segments)    /* segments queued out of order */ \
 	X(tcp_dup_acks)        /* duplicate ACKs received */ \
+	X(tcp_lost_retransmits) /* retransmissions found lost again (SACK recovery) */ \
+	X(tcp_dsack_rx)        /* D-SACKs received (RFC 2883) */ \
+	X(tcp_recovery_undo)   /* recoveries undone: all retransmissions were D-SACKed */ \
 	X(tcp_rst_tx) \
 	X(tcp_rst_rx) \
 	X(tcp_challenge_acks)  /* RFC 5961 challenge ACKs sent */ \

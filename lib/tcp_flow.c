@@ -217,6 +217,8 @@ tcp_conn_init_common(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
 
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->recover = c->iss;
+	c->rxt_high = c->iss;
+	c->dupthresh = TCP_DUPTHRESH;
 	c->rto = tc->rto_initial_ms;
 	c->mss = TCP_DEFAULT_MSS;
 	c->rcv_mss = TCP_DEFAULT_MSS;

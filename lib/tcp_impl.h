@@ -13,6 +13,10 @@
  *               and TIME_WAIT slabs, listeners, ISN (RFC 6528)
  *   tcp_api.c   the application API of hare_tcp.h
  *   tcp_cc.c    congestion control ops (NewReno; the CUBIC seam)
+ *   tcp_sack.c  sender SACK scoreboard and loss recovery (RFC 6675 + PRR
+ *               RFC 6937, lost-retransmission detection, adaptive
+ *               DupThresh, D-SACK undo); called from tcp_ack()/tcp_ack_new(),
+ *               tcp_output() (skip SACKed data) and the PTO/RTO timers
  */
 #ifndef HARE_TCP_IMPL_H
 #define HARE_TCP_IMPL_H
@@ -49,7 +53,13 @@
 #define TCP_MAX_LISTENERS 64
 #define TCP_WHEEL_BITS 12           /* 4096 one-ms slots; longer timers wrap */
 #define TCP_WHEEL_SLOTS (1u << TCP_WHEEL_BITS)
-#define TCP_MAX_SACK 4              /* peer SACK ranges remembered (RFC 2018) */
+#define TCP_MAX_SACK 4              /* SACK blocks in one segment's option (RFC 2018 §3) */
+#define TCP_SB_MAX 16               /* SACKed ranges in the sender's scoreboard (RFC 6675 §3):
+				     * 3% loss in a 180-segment window leaves ~6 holes */
+#define TCP_DUPTHRESH 3             /* RFC 5681/6675 DupThresh, raised per connection when
+				     * reordering is seen (c->dupthresh) */
+#define TCP_DUPTHRESH_MAX 32
+#define TCP_REC_PROBES 3            /* PTOs per recovery before the RTO decides */
 #define TCP_SYN_RETRIES 6
 #define TCP_SYNACK_RETRIES 5
 #define TCP_DATA_RETRIES 12
@@ -80,6 +90,8 @@
 #define TF_WND_UPDATE (1u << 16)  /* consider a window update */
 #define TF_TLP        (1u << 17)  /* t_rexmt is a tail loss probe (RFC 8985 §7) */
 #define TF_TLP_SENT   (1u << 18)  /* one probe per tail: cleared by a new ACK */
+#define TF_SACK_RECOVERY (1u << 19) /* the recovery is RFC 6675's (scoreboard, PRR) */
+#define TF_RXT_FENCE  (1u << 20)  /* rxt_fence is set (see there) */
 
 /* Negotiated options (c->opt). */
 #define TO_TS   (1u << 0)
@@ -156,6 +168,8 @@ struct hare_tcp_conn {
 	uint8_t rxt_shift;               /* backoff exponent (RFC 6298 5.5) */
 	uint8_t n_sack;                  /* valid entries in sack[] */
 	uint8_t ka_probes;
+	uint8_t dupthresh;               /* DupThresh in segments; grows with seen reordering */
+	uint8_t rec_probes;              /* PTOs in this SACK recovery since the last new ACK */
 	struct rte_mbuf *sndq_head, *sndq_tail; /* single-seg mbufs linked by ->next */
 	struct rte_mbuf *snd_cur;        /* cursor: mbuf holding byte snd_cur_seq */
 	uint32_t snd_cur_seq;
@@ -164,9 +178,19 @@ struct hare_tcp_conn {
 	uint32_t srtt, rttvar, rto;
 	uint32_t rtt_seq, rtt_start;
 
-	/* SACK scoreboard: peer-SACKed ranges above snd_una (RFC 2018/6675 lite) */
-	uint32_t sack[TCP_MAX_SACK][2];
-	uint32_t rexmit_nxt;             /* next hole byte to retransmit in recovery */
+	/* SACK scoreboard (RFC 6675 §3): peer-SACKed ranges above snd_una,
+	 * sorted, disjoint, non-adjacent; lost = holes below lost_edge (IsLost) */
+	uint32_t sack[TCP_SB_MAX][2];
+	uint32_t sacked;                 /* total bytes in sack[] */
+	uint32_t rexmit_nxt;             /* holes below it were retransmitted this pass */
+	uint32_t rxt_fence;              /* snd_max when the pass ran out of lost holes
+					  * (0 = pass under way); SACKs of data sent after it
+					  * prove the pass's retransmissions lost */
+	uint32_t rxt_high;               /* bytes >= this were never retransmitted */
+	/* RFC 6937 PRR state, and RFC 3708-style undo of a spurious recovery */
+	uint32_t prr_delivered, prr_out, recover_fs;
+	uint32_t prior_cwnd, prior_ssthresh;
+	uint16_t undo_retrans;           /* retransmissions not yet D-SACKed */
 
 	/* out-of-order queue, sorted by seq, linked via tcp_mbuf_meta.qnext */
 	struct rte_mbuf *ooo_head;
@@ -308,6 +332,16 @@ void tcp_arm_rexmt(struct hare_worker *w, struct hare_tcp_conn *c);
 void tcp_arm_rexmt_or_probe(struct hare_worker *w, struct hare_tcp_conn *c);
 void tcp_arm_delack(struct hare_worker *w, struct hare_tcp_conn *c);
 void tcp_set_keep(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t ms);
+
+/* tcp_sack.c */
+bool tcp_sack_update(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s);
+void tcp_sack_prune(struct hare_tcp_conn *c);
+void tcp_sack_note_reordering(struct hare_tcp_conn *c, uint32_t ack);
+void tcp_sack_recovery(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t delivered);
+uint32_t tcp_sack_skip(const struct hare_tcp_conn *c, uint32_t *seq);
+uint32_t tcp_sacked_below(const struct hare_tcp_conn *c, uint32_t seq);
+void tcp_sack_on_rto(struct hare_tcp_conn *c);
+bool tcp_sack_timeout(struct hare_worker *w, struct hare_tcp_conn *c);
 
 /* tcp_in.c helpers used elsewhere */
 void tcp_ooo_purge(struct hare_tcp_ctx *x, struct hare_tcp_conn *c);

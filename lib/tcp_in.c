@@ -249,128 +249,6 @@ tcp_rtt_sample(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t r)
 	c->rto = RTE_MAX(RTE_MIN(rto, tc->rto_max_ms), tc->rto_min_ms);
 }
 
-static uint32_t
-sack_bytes(const struct hare_tcp_conn *c)
-{
-	uint32_t n = 0;
-
-	for (unsigned i = 0; i < c->n_sack; i++)
-		n += c->sack[i][1] - c->sack[i][0];
-	return n;
-}
-
-/* Merge the segment's SACK blocks into the scoreboard (RFC 2018 §5).
- * Returns true when they SACKed bytes not SACKed before (RFC 6675 §2's
- * "duplicate acknowledgment", whatever else the segment carries). */
-static bool
-tcp_sack_update(struct hare_tcp_conn *c, const struct tcp_seg *s)
-{
-	uint32_t before = sack_bytes(c);
-
-	for (unsigned i = 0; i < s->n_sack; i++) {
-		uint32_t l = s->sack[i][0], r = s->sack[i][1];
-		unsigned j;
-
-		/* ignore blocks that are bogus or below snd_una (D-SACK) */
-		if (!SEQ_LT(l, r) || SEQ_LEQ(r, c->snd_una) || SEQ_GT(r, c->snd_max))
-			continue;
-		if (SEQ_LT(l, c->snd_una))
-			l = c->snd_una;
-		for (j = 0; j < c->n_sack; j++) {
-			/* overlapping or adjacent: merge */
-			if (SEQ_LEQ(l, c->sack[j][1]) && SEQ_GEQ(r, c->sack[j][0])) {
-				c->sack[j][0] = SEQ_MIN(l, c->sack[j][0]);
-				c->sack[j][1] = SEQ_MAX(r, c->sack[j][1]);
-				break;
-			}
-		}
-		if (j == c->n_sack) {
-			if (c->n_sack < TCP_MAX_SACK) {
-				j = c->n_sack++;
-			} else {
-				/* replace the lowest block: holes above it matter more */
-				j = 0;
-				for (unsigned k = 1; k < c->n_sack; k++)
-					if (SEQ_LT(c->sack[k][0], c->sack[j][0]))
-						j = k;
-			}
-			c->sack[j][0] = l;
-			c->sack[j][1] = r;
-		}
-	}
-	/* keep sorted by left edge, merge neighbours (n <= 4: insertion sort) */
-	for (unsigned i = 1; i < c->n_sack; i++)
-		for (unsigned k = i; k > 0 && SEQ_LT(c->sack[k][0], c->sack[k - 1][0]); k--) {
-			uint32_t t0 = c->sack[k][0], t1 = c->sack[k][1];
-
-			c->sack[k][0] = c->sack[k - 1][0]; c->sack[k][1] = c->sack[k - 1][1];
-			c->sack[k - 1][0] = t0; c->sack[k - 1][1] = t1;
-		}
-	for (unsigned i = 0; i + 1 < c->n_sack;) {
-		if (SEQ_GEQ(c->sack[i][1], c->sack[i + 1][0])) {
-			c->sack[i][1] = SEQ_MAX(c->sack[i][1], c->sack[i + 1][1]);
-			memmove(&c->sack[i + 1], &c->sack[i + 2], (c->n_sack - i - 2) * sizeof(c->sack[0]));
-			c->n_sack--;
-		} else {
-			i++;
-		}
-	}
-	return sack_bytes(c) > before;
-}
-
-static void
-tcp_sack_prune(struct hare_tcp_conn *c)
-{
-	unsigned k = 0;
-
-	for (unsigned i = 0; i < c->n_sack; i++) {
-		if (SEQ_LEQ(c->sack[i][1], c->snd_una))
-			continue;
-		c->sack[k][0] = SEQ_MAX(c->sack[i][0], c->snd_una);
-		c->sack[k][1] = c->sack[i][1];
-		k++;
-	}
-	c->n_sack = (uint8_t)k;
-}
-
-/* In recovery with SACK: retransmit the next hole below the highest SACKed
- * byte (RFC 6675 NextSeg() rule 1, simplified). Returns true if sent. */
-static bool
-tcp_sack_rexmit_hole(struct hare_worker *w, struct hare_tcp_conn *c)
-{
-	uint32_t p, high, end;
-
-	if (c->n_sack == 0)
-		return false;
-	high = c->sack[c->n_sack - 1][1];
-	p = SEQ_MAX(c->rexmit_nxt, c->snd_una);
-	for (unsigned i = 0; i < c->n_sack; i++) {
-		if (SEQ_LT(p, c->sack[i][0])) {
-			end = c->sack[i][0];
-			goto found;
-		}
-		if (SEQ_LT(p, c->sack[i][1]))
-			p = c->sack[i][1];
-	}
-	return false;
-found:
-	if (SEQ_GEQ(p, high))
-		return false;
-	{
-		uint32_t len = RTE_MIN(end - p, (uint32_t)c->mss);
-		uint32_t data_end = c->snd_una + c->snd_buffered;
-
-		if (SEQ_GT(p + len, data_end))
-			len = data_end - p;
-		if (len == 0)
-			return false;
-		w->stats.tcp_retransmits++;
-		tcp_xmit(w, c, p, len, TH_ACK);
-		c->rexmit_nxt = p + len;
-	}
-	return true;
-}
-
 /* Give in-order payload to the application. */
 static void
 tcp_deliver(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *m)
@@ -408,7 +286,13 @@ tcp_ooo_insert(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *
 	struct rte_mbuf *prev = NULL, *cur = c->ooo_head;
 	uint32_t len = m->pkt_len;
 
-	if (c->ooo_count >= w->cfg->tcp.ooo_max_segs || x->mem_pressure > 1) {
+	/* The bytes are bounded by the window already (tcp_slow_path trims);
+	 * the count bound is against tiny segments, and must not be below a
+	 * window of rcv_mss-sized ones or a few losses in a full window
+	 * force the peer to resend data we had (64 segments < 256 KiB). */
+	if (c->ooo_count >= RTE_MAX(w->cfg->tcp.ooo_max_segs,
+				    w->cfg->tcp.rcv_buf / RTE_MAX(c->rcv_mss, (uint16_t)536u) + 4) ||
+	    x->mem_pressure > 1) {
 		w->stats.tcp_drop_ooo++;
 		rte_pktmbuf_free(m);
 		return;
@@ -529,10 +413,11 @@ tcp_fin(struct hare_worker *w, struct hare_tcp_conn *c)
 /* Fifth step for an ACK of new data (snd_una < ack <= snd_max), also the
  * fast path's pure ACK. Returns false if the connection is gone. */
 static bool
-tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s)
+tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s,
+	    uint32_t sacked_before)
 {
 	struct hare_tcp_ctx *x = w->tcp;
-	uint32_t acked = s->ack - c->snd_una, data_acked;
+	uint32_t acked = s->ack - c->snd_una, data_acked, delivered = acked;
 	bool fin_acked = false;
 
 	/* RTT: timestamps echo (RFC 7323 §4.1) else Karn-timed segment */
@@ -546,6 +431,7 @@ tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg
 		tcp_rtt_sample(w, c, tcp_now(w) - c->rtt_start);
 	}
 	c->rxt_shift = 0;
+	c->rec_probes = 0;
 	c->flags &= ~TF_TLP_SENT;
 
 	if ((c->flags & TF_FIN_SENT) && !(c->flags & TF_FIN_ACKED) && s->ack == c->snd_max &&
@@ -557,28 +443,36 @@ tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg
 	data_acked = RTE_MIN(acked, c->snd_buffered);
 	if (data_acked)
 		tcp_sndq_free_acked(c, data_acked);
+	if (c->n_sack)
+		tcp_sack_note_reordering(c, s->ack);
 	c->snd_una = s->ack;
 	if (SEQ_LT(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
-	if (c->n_sack)
+	if (c->n_sack || sacked_before) {
 		tcp_sack_prune(c);
+		/* RFC 6937 DeliveredData: delta(snd_una) + delta(SACKed) */
+		delivered = (uint32_t)RTE_MAX((int64_t)acked + c->sacked - sacked_before, (int64_t)0);
+	}
 
 	if (c->flags & TF_IN_RECOVERY) {
 		if (SEQ_GEQ(s->ack, c->recover)) {
-			/* RFC 6582 §3.2 step 3: full acknowledgment */
-			c->flags &= ~TF_IN_RECOVERY;
+			/* RFC 6582 §3.2 step 3 / RFC 6675: full acknowledgment */
+			c->flags &= ~(TF_IN_RECOVERY | TF_SACK_RECOVERY | TF_RXT_FENCE);
 			c->dupacks = 0;
 			x->cc->on_recovery_end(c);
+		} else if (c->flags & TF_SACK_RECOVERY) {
+			tcp_sack_recovery(w, c, delivered);
 		} else {
-			/* partial acknowledgment: retransmit the next hole,
-			 * deflate by the amount acked, add back one SMSS */
-			if (!tcp_sack_rexmit_hole(w, c))
-				tcp_retransmit_head(w, c);
+			/* NewReno partial acknowledgment: retransmit the next
+			 * segment, deflate by the amount acked, add back one SMSS */
+			tcp_retransmit_head(w, c);
 			c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->mss : c->mss;
 		}
 	} else {
 		c->dupacks = 0;
 		x->cc->on_ack(c, acked);
+		if (c->n_sack)
+			tcp_sack_recovery(w, c, delivered); /* holes left: IsLost? */
 	}
 
 	if (c->snd_una == c->snd_max) {
@@ -622,6 +516,7 @@ tcp_ack(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s)
 	struct hare_tcp_ctx *x = w->tcp;
 	uint32_t wnd = s->wnd << c->snd_wscale, old_wnd = c->snd_wnd;
 	bool wnd_changed = false, new_sack = false;
+	uint32_t sacked_before = c->sacked;
 
 	/* RFC 9293 §3.10.7.4: update the send window from newer segments */
 	if (SEQ_LT(c->snd_wl1, s->seq) || (c->snd_wl1 == s->seq && SEQ_LEQ(c->snd_wl2, s->ack))) {
@@ -638,7 +533,7 @@ tcp_ack(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s)
 		}
 	}
 	if (c->opt & TO_SACK && s->n_sack)
-		new_sack = tcp_sack_update(c, s);
+		new_sack = tcp_sack_update(w, c, s);
 
 	if (SEQ_LEQ(s->ack, c->snd_una)) {
 		/* RFC 5681 §2 duplicate ACK, or RFC 6675 §2: an ACK with new SACK
@@ -648,17 +543,19 @@ tcp_ack(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s)
 		    (new_sack || (s->len == 0 && !(s->flags & (TH_SYN | TH_FIN)) &&
 				  wnd == old_wnd))) {
 			w->stats.tcp_dup_acks++;
-			if (c->flags & TF_IN_RECOVERY) {
+			if ((c->opt & TO_SACK) && (c->n_sack || (c->flags & TF_SACK_RECOVERY)) &&
+			    !((c->flags & TF_IN_RECOVERY) && !(c->flags & TF_SACK_RECOVERY))) {
+				/* RFC 6675: the scoreboard decides (entry, NextSeg);
+				 * outside recovery SACKed bytes leave the flight, so
+				 * tcp_output sends new data (RFC 3042's effect) */
+				if (c->dupacks < TCP_DUPTHRESH)
+					c->dupacks++;
+				tcp_sack_recovery(w, c, c->sacked > sacked_before ?
+							c->sacked - sacked_before : 0);
+			} else if (c->flags & TF_IN_RECOVERY) {
 				c->cwnd += c->mss; /* RFC 5681 §3.2 step 4 inflation */
-				if (!tcp_sack_rexmit_hole(w, c))
-					tcp_output(w, c);
-			} else if (++c->dupacks == 3 ||
-				   (c->dupacks < 3 && (sack_bytes(c) >= 3u * c->mss ||
-						       /* RFC 5827 early retransmit: all but
-							* one segment of a small flight SACKed */
-						       (c->n_sack && c->snd_una + c->snd_buffered == c->snd_max &&
-							sack_bytes(c) + c->mss >= c->snd_max - c->snd_una)))) {
-				c->dupacks = 3; /* RFC 6675 IsLost(): 3 segments SACKed above */
+				tcp_output(w, c);
+			} else if (++c->dupacks == TCP_DUPTHRESH) {
 				if (SEQ_GT(s->ack, c->recover) || c->recover == c->iss) {
 					/* RFC 6582 §3.2 step 2: fast retransmit */
 					w->stats.tcp_fast_retransmits++;
@@ -666,14 +563,10 @@ tcp_ack(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s)
 					c->recover = c->snd_max;
 					c->flags |= TF_IN_RECOVERY;
 					c->flags &= ~TF_RTT_TIMING;
-					c->rexmit_nxt = c->snd_una;
-					if (!tcp_sack_rexmit_hole(w, c)) {
-						tcp_retransmit_head(w, c);
-						c->rexmit_nxt = c->snd_una + c->mss;
-					}
+					tcp_retransmit_head(w, c);
 					tcp_arm_rexmt(w, c);
 				}
-			} else if (c->dupacks < 3) {
+			} else if (c->dupacks < TCP_DUPTHRESH) {
 				/* RFC 3042 limited transmit: one new segment per dup ACK */
 				uint32_t saved = c->cwnd;
 
@@ -688,7 +581,7 @@ tcp_ack(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s)
 			tcp_output(w, c);
 		return !(c->flags & TF_DEAD);
 	}
-	if (!tcp_ack_new(w, c, s))
+	if (!tcp_ack_new(w, c, s, sacked_before))
 		return false;
 	return true;
 }
@@ -1191,7 +1084,7 @@ tcp_input_conn(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s
 				/* pure ACK for new data */
 				c->snd_wl2 = s->ack;
 				tcp_free_seg_mbuf(s);
-				if (tcp_ack_new(w, c, s) && c->snd_buffered > c->snd_nxt - c->snd_una)
+				if (tcp_ack_new(w, c, s, c->sacked) && c->snd_buffered > c->snd_nxt - c->snd_una)
 					tcp_output(w, c);
 				return;
 			}
@@ -1230,10 +1123,13 @@ hare_tcp_input(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_
 		w->stats.drop_bad_len++;
 		goto drop;
 	}
-	/* never trust an unverified checksum */
+	/* never trust an unverified checksum. NONE (virtio/vhost: the peer left
+	 * a partial checksum for "hardware", the data itself is intact) counts
+	 * as verified, as DPDK's mbuf API defines it. */
 	ck = (w->offloads & HARE_OFFLOAD_RX_CKSUM) ? (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) : 0;
 	if (unlikely(ck == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
 		     (ck != RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
+		      ck != RTE_MBUF_F_RX_L4_CKSUM_NONE &&
 		      !tcp_cksum_ok(m, ip)))) {
 		w->stats.drop_bad_cksum++;
 		goto drop;

@@ -422,21 +422,34 @@ tcp_output(struct hare_worker *w, struct hare_tcp_conn *c)
 		return;
 	}
 	for (;;) {
-		uint32_t off = c->snd_nxt - c->snd_una;
-		uint32_t sendable = off < c->snd_buffered ? c->snd_buffered - off : 0;
-		uint32_t wnd = RTE_MIN(c->snd_wnd, c->cwnd);
-		uint32_t usable = wnd > off ? wnd - off : 0;
+		uint32_t off, sendable, usable, flight, room = UINT32_MAX;
 		uint32_t mss = c->mss;
 		uint32_t len;
 		bool fin, new_data;
 		uint8_t flags = TH_ACK;
 
+		if (unlikely(c->n_sack)) {
+			/* go-back-N after an RTO skips SACKed data (RFC 6675
+			 * §5.1); outside recovery SACKed bytes are not in flight */
+			if (SEQ_LT(c->snd_nxt, c->snd_max))
+				room = tcp_sack_skip(c, &c->snd_nxt);
+			off = c->snd_nxt - c->snd_una;
+			flight = (c->flags & TF_IN_RECOVERY) ? off : off - tcp_sacked_below(c, c->snd_nxt);
+		} else {
+			off = flight = c->snd_nxt - c->snd_una;
+		}
+		sendable = off < c->snd_buffered ? c->snd_buffered - off : 0;
+		usable = RTE_MIN(c->snd_wnd > off ? c->snd_wnd - off : 0,
+				 c->cwnd > flight ? c->cwnd - flight : 0);
+
 		/* room for SACK blocks (RFC 2018: up to 3 beside timestamps) */
 		if ((c->opt & TO_SACK) && c->ooo_head)
 			mss -= 4 + 8 * RTE_MIN((uint32_t)c->ooo_count, (c->opt & TO_TS) ? 3u : 4u);
-		len = RTE_MIN(RTE_MIN(sendable, usable), mss);
+		len = RTE_MIN(RTE_MIN(sendable, usable), RTE_MIN((uint32_t)mss, room));
 
-		if (len > 0 && len < mss && len < sendable) {
+		if (len > 0 && len == room) {
+			/* a hole before SACKed data: its size is what it is */
+		} else if (len > 0 && len < mss && len < sendable) {
 			/* window-limited runt: sender SWS avoidance (RFC 9293 §3.8.6.2.1) */
 			if (len < c->max_sndwnd / 2)
 				len = 0;

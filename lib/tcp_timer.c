@@ -127,7 +127,10 @@ tcp_arm_rexmt_or_probe(struct hare_worker *w, struct hare_tcp_conn *c)
 {
 	uint32_t srtt = c->srtt >> 3, pto;
 
-	if (c->srtt == 0 || !(c->opt & TO_SACK) || (c->flags & (TF_IN_RECOVERY | TF_TLP_SENT)) ||
+	/* in SACK recovery too: then the PTO finds lost retransmissions
+	 * (tcp_sack_timeout), RACK's job */
+	if (c->srtt == 0 || !(c->opt & TO_SACK) || (c->flags & TF_TLP_SENT) ||
+	    (c->flags & (TF_IN_RECOVERY | TF_SACK_RECOVERY)) == TF_IN_RECOVERY ||
 	    c->rxt_shift != 0 ||
 	    (c->state != HARE_TCP_ESTABLISHED && c->state != HARE_TCP_CLOSE_WAIT)) {
 		tcp_arm_rexmt(w, c);
@@ -154,6 +157,19 @@ tcp_tlp(struct hare_worker *w, struct hare_tcp_conn *c)
 
 	c->flags = (c->flags & ~TF_TLP) | TF_TLP_SENT;
 	c->t_rexmt = 0;
+	if (tcp_sack_timeout(w, c)) {
+		if (c->flags & TF_DEAD)
+			return;
+		/* in recovery a few more PTOs may find the next lost
+		 * retransmission before the RTO (which collapses cwnd) */
+		if ((c->flags & TF_SACK_RECOVERY) && ++c->rec_probes < TCP_REC_PROBES) {
+			c->flags &= ~TF_TLP_SENT;
+			tcp_arm_rexmt_or_probe(w, c);
+		} else if (c->t_rexmt == 0) {
+			tcp_arm_rexmt(w, c);
+		}
+		return;
+	}
 	if (off < c->snd_buffered && c->snd_nxt == c->snd_max &&
 	    RTE_MIN(c->snd_wnd, c->cwnd + c->mss) > off) {
 		uint32_t saved = c->cwnd;
@@ -162,14 +178,18 @@ tcp_tlp(struct hare_worker *w, struct hare_tcp_conn *c)
 		tcp_output(w, c);
 		c->cwnd = saved;
 	} else if (c->snd_max != c->snd_una) {
-		uint32_t data_end = c->snd_una + c->snd_buffered;
-		uint32_t len = RTE_MIN((uint32_t)c->mss, c->snd_buffered);
+		/* the highest segment SENT (RFC 8985 §7.3): never bytes
+		 * beyond snd_max, which the window may be holding back */
+		uint32_t end = c->snd_max, len;
 		uint8_t flags = TH_ACK;
 
-		if ((c->flags & TF_FIN_SENT) && !(c->flags & TF_FIN_ACKED))
+		if ((c->flags & TF_FIN_SENT) && !(c->flags & TF_FIN_ACKED)) {
 			flags |= TH_FIN;
+			end--;
+		}
+		len = RTE_MIN((uint32_t)c->mss, end - c->snd_una);
 		w->stats.tcp_retransmits++;
-		tcp_xmit(w, c, data_end - len, len, flags);
+		tcp_xmit(w, c, end - len, len, flags);
 	}
 	if (!(c->flags & TF_DEAD) && c->t_rexmt == 0 && c->snd_max != c->snd_una)
 		tcp_arm_rexmt(w, c);
@@ -233,7 +253,7 @@ tcp_rto(struct hare_worker *w, struct hare_tcp_conn *c)
 			c->cwnd = c->mss;
 		c->flags &= ~(TF_IN_RECOVERY | TF_RTT_TIMING | TF_TLP);
 		c->dupacks = 0;
-		c->n_sack = 0;            /* RFC 2018 §8: forget SACKed state */
+		tcp_sack_on_rto(c);       /* keep SACKed state unless repeated (RFC 6675 §5.1) */
 		c->recover = c->snd_max;  /* RFC 6582 §3.2 step 4 */
 		c->snd_nxt = c->snd_una;  /* go back N */
 		c->snd_cur = NULL;

@@ -180,6 +180,66 @@ sack_recovery(void **state)
 	ht_rig_free(r);
 }
 
+/* RFC 6675 §5.1: SACKed data is never sent again, neither by the probe
+ * timeout (which, RACK-TLP style, takes the head hole below SACKed data
+ * as lost) nor by the go-back-N after an RTO; the first ACK after the RTO
+ * lets slow start continue after the SACKed range. */
+static void
+rto_skips_sacked(void **state)
+{
+	struct ht_rig *r = tt_rig();
+	struct tt t;
+	struct tt_seg s;
+	struct hare_tcp_conn *c;
+	uint8_t f[256], o[40];
+	const uint32_t M = 1448;
+	uint32_t b = 0, heads = 0;
+
+	fill_pattern();
+	listen_on(r, &tt_ops);
+	c = tt_open(&t, r, true, 1000);
+	assert_int_equal(hare_tcp_send_bytes(c, pattern, 6 * M), 6 * M);
+	for (int i = 0; i < 6; i++) {
+		assert_true(tt_recv(r, &s));
+		if (i == 0)
+			b = s.seq;
+	}
+	t.ts_recent = s.tsval;
+	/* segments 2-3 SACKed: below DupThresh, nothing is resent yet */
+	uint32_t blk[1][2] = {{b + M, b + 3 * M}};
+	size_t ol = tt_opt_ts(o, ++t.tsval, t.ts_recent);
+	ol += tt_opt_sack(o + ol, blk, 1);
+	size_t n = tt_build(f, t.pport, t.lport, t.snd_nxt, b, TH_A, t.wnd, o, ol, NULL, 0);
+	ht_input(r, f, n);
+	tt_expect_none(r);
+	/* until the RTO: only the head segment goes out again */
+	for (int ms = 0; ms < 5000 && tt_stat(r, "tcp_rto_fired") == 0; ms++) {
+		tt_advance(r, 1);
+		while (tt_recv(r, &s)) {
+			assert_int_equal(s.seq, b);
+			assert_int_equal(s.len, M);
+			assert_memory_equal(s.data, pattern, M);
+			heads++;
+		}
+	}
+	assert_int_equal(tt_stat(r, "tcp_rto_fired"), 1);
+	assert_true(heads >= 2); /* at least one probe before the RTO, and the RTO's */
+	/* the head arrives: slow start goes on after the SACKed range */
+	ol = tt_opt_ts(o, ++t.tsval, t.ts_recent);
+	n = tt_build(f, t.pport, t.lport, t.snd_nxt, b + M, TH_A, t.wnd, o, ol, NULL, 0);
+	ht_input(r, f, n);
+	assert_true(tt_recv(r, &s));
+	assert_int_equal(s.seq, b + 3 * M);
+	assert_memory_equal(s.data, pattern + 3 * M, s.len);
+	while (tt_recv(r, &s))
+		assert_true(SEQ_GEQ(s.seq, b + 3 * M));
+	t.rcv_nxt = b + 6 * M;
+	t.tsval++;
+	tt_send_next(&t, TH_A, NULL, 0);
+	assert_int_equal(hare_tcp_unacked(c), 0);
+	ht_rig_free(r);
+}
+
 /* RFC 9293 §3.8.6.1: a zero window is probed with one byte, backing off;
  * when the window opens the rest flows. */
 static void
@@ -521,6 +581,7 @@ main(void)
 		cmocka_unit_test(rto_gives_up),
 		cmocka_unit_test(fast_retransmit),
 		cmocka_unit_test(sack_recovery),
+		cmocka_unit_test(rto_skips_sacked),
 		cmocka_unit_test(zero_window_probe),
 		cmocka_unit_test(receive_window_backpressure),
 		cmocka_unit_test(sequence_wraparound),

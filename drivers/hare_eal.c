@@ -223,13 +223,36 @@ hare_eal_prepare(const char *prog, int argc, char **argv, struct hare_eal_args *
 	return 0;
 }
 
+/* A vdev whose PMD shares packet memory with another process by file
+ * descriptor (vhost-user), which anonymous --no-huge memory cannot do. */
+static const char *
+shared_memory_vdev(int argc, char **argv)
+{
+	static const char *const pmds[] = { "net_virtio_user", "net_vhost" };
+
+	for (int i = 1; i < argc; i++)
+		for (unsigned k = 0; k < sizeof(pmds) / sizeof(pmds[0]); k++)
+			if (strstr(argv[i], pmds[k]) != NULL)
+				return pmds[k];
+	return NULL;
+}
+
 int
 hare_eal_init(const char *prog, int argc, char **argv, struct hare_eal_args *out)
 {
 	int rc = hare_eal_prepare(prog, argc, argv, out);
+	const char *pmd;
 
 	if (rc < 0) {
 		fprintf(stderr, "%s: out of memory preparing EAL arguments\n", prog);
+		return -1;
+	}
+	pmd = shared_memory_vdev(argc, argv);
+	if (out->no_huge && pmd != NULL) {
+		fprintf(stderr, "%s: %s shares packet memory with its peer process and needs "
+			"hugepages, but too few are free: run `./hare build` as root or `echo 1024 > "
+			"/proc/sys/vm/nr_hugepages` (and stop other DPDK processes holding them)\n",
+			prog, pmd);
 		return -1;
 	}
 	/* rte_eal_init may permute argv; hand it a copy of the pointer array

@@ -50,6 +50,7 @@ struct hare_arp_held {
 struct hare_arp_table {
 	struct hare_arp_entry entries[HARE_ARP_TABLE_SIZE];
 	uint32_t n_used;
+	uint32_t hint;                 /* entry of the last next hop output used (ipv4.c) */
 	uint32_t n_held;
 	struct hare_arp_held held[HARE_ARP_HOLD_MAX]; /* in arrival order */
 };

@@ -163,21 +163,50 @@ drop:
 	rte_pktmbuf_free(m);
 }
 
-uint32_t
-hare_ipv4_next_hop(const struct hare_worker *w, uint32_t dst)
+/* On-link (one of our prefixes) or the gateway; inlined into the output
+ * path, where it runs for every frame. */
+static inline uint32_t
+ipv4_next_hop(const struct hare_config *cfg, uint32_t dst)
 {
-	const struct hare_config *cfg = w->cfg;
-
 	for (unsigned i = 0; i < cfg->n_ips; i++)
 		if (((dst ^ cfg->ips[i].addr) & cfg->ips[i].netmask) == 0)
 			return dst;
 	return cfg->gateway;
 }
 
+uint32_t
+hare_ipv4_next_hop(const struct hare_worker *w, uint32_t dst)
+{
+	return ipv4_next_hop(w->cfg, dst);
+}
+
+/* The next hop's ARP entry when it is RESOLVED and fresh, else NULL (then
+ * hare_arp_output() decides: refresh request, hold, resolve). The hint
+ * (the entry used last) skips the hash probe for the usual single next
+ * hop; entries are never deleted, only taken over, so checking the IP is
+ * enough to validate it. */
+static inline const struct hare_arp_entry *
+ipv4_arp_fresh(struct hare_worker *w, uint32_t nh)
+{
+	struct hare_arp_entry *e = &w->arp.entries[w->arp.hint];
+
+	if (unlikely(e->ip != nh || e->state != HARE_ARP_RESOLVED)) {
+		e = hare_arp_lookup(w, nh);
+		if (e == NULL)
+			return NULL;
+		w->arp.hint = (uint32_t)(e - w->arp.entries);
+	}
+	if (unlikely(e->state != HARE_ARP_RESOLVED || w->now_ms >= e->expire_ms))
+		return NULL;
+	return e;
+}
+
 int
 hare_ipv4_output(struct hare_worker *w, struct rte_mbuf *m, uint32_t src,
 		 uint32_t dst, uint8_t proto)
 {
+	const uint32_t l2 = sizeof(struct rte_ether_hdr);
+	const struct hare_arp_entry *e;
 	struct rte_ipv4_hdr *ip;
 	uint32_t nh;
 	uint32_t len = rte_pktmbuf_pkt_len(m) + sizeof(*ip);
@@ -187,17 +216,35 @@ hare_ipv4_output(struct hare_worker *w, struct rte_mbuf *m, uint32_t src,
 		rte_pktmbuf_free(m);
 		return -EMSGSIZE;
 	}
-	nh = hare_ipv4_next_hop(w, dst);
+	nh = ipv4_next_hop(w->cfg, dst);
 	if (unlikely(nh == 0)) {
 		w->stats.drop_no_route++;
 		rte_pktmbuf_free(m);
 		return -EHOSTUNREACH;
 	}
-	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*ip));
-	if (unlikely(ip == NULL)) {
-		w->stats.drop_no_mbuf++;
-		rte_pktmbuf_free(m);
-		return -ENOBUFS;
+	/* Next hop known: prepend Ethernet and IPv4 headers in one step and
+	 * queue the frame here; otherwise the IPv4 header only, and ARP
+	 * frames it (or holds it) as usual. */
+	e = ipv4_arp_fresh(w, nh);
+	if (likely(e != NULL && rte_pktmbuf_headroom(m) >= l2 + sizeof(*ip))) {
+		struct rte_ether_hdr *eh;
+
+		m->data_off = (uint16_t)(m->data_off - (l2 + sizeof(*ip)));
+		m->data_len = (uint16_t)(m->data_len + l2 + sizeof(*ip));
+		m->pkt_len += l2 + sizeof(*ip);
+		eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		rte_ether_addr_copy(&e->mac, &eh->dst_addr);
+		rte_ether_addr_copy(&w->mac, &eh->src_addr);
+		eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+		ip = (struct rte_ipv4_hdr *)(eh + 1);
+	} else {
+		e = NULL;
+		ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*ip));
+		if (unlikely(ip == NULL)) {
+			w->stats.drop_no_mbuf++;
+			rte_pktmbuf_free(m);
+			return -ENOBUFS;
+		}
 	}
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->type_of_service = 0;
@@ -209,21 +256,21 @@ hare_ipv4_output(struct hare_worker *w, struct rte_mbuf *m, uint32_t src,
 	ip->hdr_checksum = 0;
 	ip->src_addr = src;
 	ip->dst_addr = dst;
-	m->l2_len = sizeof(struct rte_ether_hdr);
+	m->l2_len = l2;
 	m->l3_len = sizeof(*ip);
 
 	if (proto == IPPROTO_TCP) {
 		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+		uint32_t sum = hare_phdr_sum(src, dst, IPPROTO_TCP, (uint16_t)(len - sizeof(*ip)));
 
 		if (w->offloads & HARE_OFFLOAD_TCP_CKSUM) {
+			/* the NIC completes it from the pseudo-header sum */
 			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
-			th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+			th->cksum = (uint16_t)sum;
 		} else {
-			uint32_t sum;
-
 			th->cksum = 0;
-			sum = (uint32_t)rte_ipv4_phdr_cksum(ip, 0) +
-			      hare_raw_cksum_mbuf(m, sizeof(*ip), len - sizeof(*ip));
+			sum += hare_raw_cksum_mbuf(m, (uint32_t)((char *)th - rte_pktmbuf_mtod(m, char *)),
+						   len - sizeof(*ip));
 			sum = (sum & 0xffff) + (sum >> 16);
 			th->cksum = (uint16_t)~sum;
 		}
@@ -231,8 +278,11 @@ hare_ipv4_output(struct hare_worker *w, struct rte_mbuf *m, uint32_t src,
 	if (w->offloads & HARE_OFFLOAD_IPV4_CKSUM)
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
 	else
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		ip->hdr_checksum = hare_ipv4_hdr_cksum20(ip);
 
-	hare_arp_output(w, m, nh);
+	if (likely(e != NULL))
+		hare_tx_enqueue(w, m);
+	else
+		hare_arp_output(w, m, nh);
 	return 0;
 }

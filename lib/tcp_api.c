@@ -145,7 +145,6 @@ hare_tcp_connect_from(struct hare_worker *w, uint32_t src, uint16_t sport,
 	c->ops = ops;
 	c->ctx = ctx;
 	c->state = HARE_TCP_SYN_SENT;
-	c->iss = tcp_isn(x, &t);
 	tcp_conn_init_common(x, c);
 	c->rcv_wscale = w->cfg->tcp.wscale ? pick_wscale(w) : 0;
 	c->mss = tcp_mss_for(w);

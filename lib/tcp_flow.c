@@ -47,58 +47,16 @@ static const struct rte_mbuf_dynfield tcp_meta_desc = {
 /* ---- flow table ---------------------------------------------------- */
 
 uint32_t
-tcp_flow_hash(const struct hare_tcp_ctx *x, const struct tcp_tuple *t)
+tcp_flow_hash_rss(const struct hare_tcp_ctx *x, const struct tcp_tuple *t)
 {
-	if (x->rss_key) {
-		/* Toeplitz over (src ip, dst ip, src port, dst port) of the
-		 * packet as received: remote -> local. */
-		uint32_t in[3];
+	/* Toeplitz over (src ip, dst ip, src port, dst port) of the packet as
+	 * received: remote -> local. */
+	uint32_t in[3];
 
-		in[0] = rte_be_to_cpu_32(t->raddr);
-		in[1] = rte_be_to_cpu_32(t->laddr);
-		in[2] = ((uint32_t)rte_be_to_cpu_16(t->rport) << 16) | rte_be_to_cpu_16(t->lport);
-		return rte_softrss(in, 3, x->rss_key);
-	}
-	uint32_t h = rte_hash_crc_4byte(t->raddr, 0x9e3779b9u);
-
-	h = rte_hash_crc_4byte(t->laddr, h);
-	h = rte_hash_crc_4byte(((uint32_t)t->rport << 16) | t->lport, h);
-	return h;
-}
-
-static inline bool
-tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
-{
-	uint64_t a0, b0;
-	uint32_t a1, b1;
-
-	memcpy(&a0, a, 8); memcpy(&b0, b, 8);
-	memcpy(&a1, (const char *)a + 8, 4); memcpy(&b1, (const char *)b + 8, 4);
-	return a0 == b0 && a1 == b1;
-}
-
-static inline const struct tcp_tuple *
-ref_tuple(const struct hare_tcp_ctx *x, uint32_t ref)
-{
-	if (ref & TCP_REF_TW)
-		return &x->tw[(ref & ~TCP_REF_TW) - 1].t;
-	return &x->conns[ref - 1].t;
-}
-
-uint32_t
-tcp_flow_lookup(const struct hare_tcp_ctx *x, uint32_t hash, const struct tcp_tuple *t)
-{
-	uint32_t i = hash & x->slot_mask;
-
-	for (;;) {
-		const struct tcp_slot *s = &x->slots[i];
-
-		if (s->ref == 0)
-			return 0;
-		if (s->hash == hash && tuple_eq(ref_tuple(x, s->ref), t))
-			return s->ref;
-		i = (i + 1) & x->slot_mask;
-	}
+	in[0] = rte_be_to_cpu_32(t->raddr);
+	in[1] = rte_be_to_cpu_32(t->laddr);
+	in[2] = ((uint32_t)rte_be_to_cpu_16(t->rport) << 16) | rte_be_to_cpu_16(t->lport);
+	return rte_softrss(in, 3, x->rss_key);
 }
 
 int
@@ -173,8 +131,9 @@ siphash_tuple(const uint64_t k[2], const struct tcp_tuple *t)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-uint32_t
-tcp_isn(struct hare_tcp_ctx *x, const struct tcp_tuple *t)
+/* RFC 6528 ISN for a tuple whose F() = prf was computed by the caller. */
+static uint32_t
+tcp_isn_from(const struct hare_tcp_ctx *x, uint64_t prf)
 {
 	if (x->isn_fixed_set)
 		return x->isn_fixed;
@@ -182,7 +141,7 @@ tcp_isn(struct hare_tcp_ctx *x, const struct tcp_tuple *t)
 	 * ms to the same tuple must still differ). */
 	uint64_t us4 = rte_get_tsc_cycles() / (rte_get_tsc_hz() / 250000 + 1);
 
-	return (uint32_t)us4 + (uint32_t)siphash_tuple(x->isn_key, t);
+	return (uint32_t)us4 + (uint32_t)prf;
 }
 
 /* ---- connections --------------------------------------------------- */
@@ -209,11 +168,16 @@ tcp_conn_alloc(struct hare_tcp_ctx *x, const struct tcp_tuple *t, uint32_t hash)
 	return c;
 }
 
-/* Common initial values once the ISS is chosen. */
+/* Choose the ISS (RFC 6528) and the timestamp offset, and set the common
+ * initial values. One SipHash of the tuple serves both (it is the
+ * expensive part of a connection set-up). */
 void
 tcp_conn_init_common(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
 {
 	const struct hare_tcp_cfg *tc = &x->w->cfg->tcp;
+	uint64_t prf = siphash_tuple(x->isn_key, &c->t);
+
+	c->iss = tcp_isn_from(x, prf);
 
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->recover = c->iss;
@@ -222,7 +186,7 @@ tcp_conn_init_common(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
 	c->rto = tc->rto_initial_ms;
 	c->mss = TCP_DEFAULT_MSS;
 	c->rcv_mss = TCP_DEFAULT_MSS;
-	c->ts_offset = (uint32_t)siphash_tuple(x->isn_key, &c->t) >> 3;
+	c->ts_offset = (uint32_t)prf >> 3;
 	c->ssthresh = UINT32_MAX / 2;
 }
 

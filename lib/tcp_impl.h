@@ -27,6 +27,8 @@
 #include <rte_tcp.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_hash_crc.h>
+#include <string.h>
 
 #include "hare_worker.h"
 #include "hare_tcp.h"
@@ -294,9 +296,81 @@ static inline uint32_t tcp_conn_idx(const struct hare_tcp_ctx *x, const struct h
 	return (uint32_t)(c - x->conns);
 }
 
+/* The window to advertise (bytes, before scaling). RFC 9293 §3.8.6.2.2:
+ * receiver-side SWS avoidance, and never shrink the right edge. Inline:
+ * every ACK we send computes it. */
+static inline uint32_t
+tcp_rcv_window(const struct hare_tcp_conn *c, const struct hare_worker *w)
+{
+	uint32_t buf = w->cfg->tcp.rcv_buf, used = c->rcv_unread, win, cur;
+
+	win = used >= buf ? 0 : buf - used;
+	if (unlikely(w->tcp->mem_pressure)) {
+		/* keep what was promised, promise nothing more (tcp_timer.c) */
+		return SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	}
+	if (win > (65535u << c->rcv_wscale))
+		win = 65535u << c->rcv_wscale;
+	cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	if (win < cur)
+		return cur;
+	if (win > cur && win - cur < RTE_MIN(buf / 2, (uint32_t)c->rcv_mss) && win != buf)
+		win = cur;
+	return win;
+}
+
 /* tcp_flow.c */
-uint32_t tcp_flow_hash(const struct hare_tcp_ctx *x, const struct tcp_tuple *t);
-uint32_t tcp_flow_lookup(const struct hare_tcp_ctx *x, uint32_t hash, const struct tcp_tuple *t);
+uint32_t tcp_flow_hash_rss(const struct hare_tcp_ctx *x, const struct tcp_tuple *t);
+
+/* The flow hash: the NIC's Toeplitz (computed in software for tuples we
+ * originate) when an RSS key is set, else CRC32 of the tuple (three
+ * SSE4.2 crc32 instructions). Inline with the lookup: both run for every
+ * segment. */
+static inline uint32_t
+tcp_flow_hash(const struct hare_tcp_ctx *x, const struct tcp_tuple *t)
+{
+	uint32_t h;
+
+	if (x->rss_key)
+		return tcp_flow_hash_rss(x, t);
+	h = rte_hash_crc_4byte(t->raddr, 0x9e3779b9u);
+	h = rte_hash_crc_4byte(t->laddr, h);
+	return rte_hash_crc_4byte(((uint32_t)t->rport << 16) | t->lport, h);
+}
+
+static inline bool
+tcp_tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
+{
+	uint64_t a0, b0;
+	uint32_t a1, b1;
+
+	memcpy(&a0, a, 8); memcpy(&b0, b, 8);
+	memcpy(&a1, (const char *)a + 8, 4); memcpy(&b1, (const char *)b + 8, 4);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+/* The ref (see struct tcp_slot) for tuple t, or 0. Linear probing; the
+ * full hash in the slot filters before the tuple is compared. */
+static inline uint32_t
+tcp_flow_lookup(const struct hare_tcp_ctx *x, uint32_t hash, const struct tcp_tuple *t)
+{
+	uint32_t i = hash & x->slot_mask;
+
+	for (;;) {
+		const struct tcp_slot *s = &x->slots[i];
+
+		if (s->ref == 0)
+			return 0;
+		if (s->hash == hash) {
+			const struct tcp_tuple *st = (s->ref & TCP_REF_TW) ?
+				&x->tw[(s->ref & ~TCP_REF_TW) - 1].t : &x->conns[s->ref - 1].t;
+
+			if (likely(tcp_tuple_eq(st, t)))
+				return s->ref;
+		}
+		i = (i + 1) & x->slot_mask;
+	}
+}
 int tcp_flow_insert(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref);
 void tcp_flow_remove(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref);
 struct hare_tcp_conn *tcp_conn_alloc(struct hare_tcp_ctx *x, const struct tcp_tuple *t, uint32_t hash);
@@ -304,10 +378,9 @@ void tcp_conn_release(struct hare_tcp_ctx *x, struct hare_tcp_conn *c); /* -> zo
 void tcp_reap_zombies(struct hare_tcp_ctx *x);
 void tcp_enter_time_wait(struct hare_tcp_ctx *x, struct hare_tcp_conn *c);
 void tcp_tw_remove(struct hare_tcp_ctx *x, uint32_t idx);
-uint32_t tcp_isn(struct hare_tcp_ctx *x, const struct tcp_tuple *t);
 int tcp_listener_find(const struct hare_tcp_ctx *x, uint32_t laddr, uint16_t lport);
 void tcp_conn_closed(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, enum hare_tcp_close_reason why);
-void tcp_conn_init_common(struct hare_tcp_ctx *x, struct hare_tcp_conn *c);
+void tcp_conn_init_common(struct hare_tcp_ctx *x, struct hare_tcp_conn *c); /* sets iss too */
 
 /* tcp_out.c */
 void tcp_output(struct hare_worker *w, struct hare_tcp_conn *c);
@@ -318,14 +391,24 @@ void tcp_send_rst_conn(struct hare_worker *w, struct hare_tcp_conn *c);
 void tcp_respond(struct hare_worker *w, const struct tcp_tuple *t, uint32_t seq, uint32_t ack,
 		 uint8_t flags, uint16_t wnd, const uint32_t *ts /* [val, ecr] or NULL */);
 void tcp_reset_reply(struct hare_worker *w, const struct tcp_seg *s);
-uint32_t tcp_rcv_window(const struct hare_tcp_conn *c, const struct hare_worker *w);
 void tcp_sndq_free_acked(struct hare_tcp_conn *c, uint32_t bytes);
 void tcp_sndq_purge(struct hare_tcp_conn *c);
 uint16_t tcp_mss_for(const struct hare_worker *w);
 void tcp_retransmit_head(struct hare_worker *w, struct hare_tcp_conn *c);
 
 /* tcp_timer.c */
-void tcp_timer_arm(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, uint32_t when);
+void tcp_timer_link(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, uint32_t when);
+/* Make the wheel node fire at `when` at the latest. Inline: every ACK
+ * restarts the RTO, and then the node usually fires earlier anyway (it
+ * re-arms itself then), so only a deadline moving earlier touches the
+ * wheel. */
+static inline void
+tcp_timer_arm(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, uint32_t when)
+{
+	if (likely(c->t_linked) && TIME_LEQ(c->t_expire, when))
+		return;
+	tcp_timer_link(x, c, when);
+}
 void tcp_timer_unlink(struct hare_tcp_ctx *x, struct hare_tcp_conn *c);
 void tcp_timer_rearm(struct hare_tcp_ctx *x, struct hare_tcp_conn *c);
 void tcp_arm_rexmt(struct hare_worker *w, struct hare_tcp_conn *c);

@@ -173,11 +173,16 @@ tcp_parse_options(struct tcp_seg *s, const uint8_t *o, uint32_t len)
 
 /* ---- shared pieces ------------------------------------------------- */
 
+/* Free a received mbuf: inline for the usual single segment (an ACK),
+ * rte_pktmbuf_free() for chains. */
 static inline void
-tcp_free_seg_mbuf(struct tcp_seg *s)
+tcp_free_seg_mbuf(struct hare_worker *w, struct tcp_seg *s)
 {
 	if (s->m) {
-		rte_pktmbuf_free(s->m);
+		if (likely(s->m->next == NULL))
+			rte_pktmbuf_free_seg(s->m); /* inline, for the usual single segment */
+		else
+			rte_pktmbuf_free(s->m);
 		s->m = NULL;
 	}
 }
@@ -861,7 +866,7 @@ tcp_slow_path(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
 	}
 	if (!(c->flags & TF_DEAD) && (c->flags & TF_OOO_FIN) && c->ooo_fin == c->rcv_nxt)
 		tcp_fin(w, c);
-	tcp_free_seg_mbuf(s);
+	tcp_free_seg_mbuf(w, s);
 	tcp_finish(w, c);
 	return;
 
@@ -871,11 +876,11 @@ dropafterack:
 		tcp_output(w, c);
 	}
 drop:
-	tcp_free_seg_mbuf(s);
+	tcp_free_seg_mbuf(w, s);
 	return;
 dropwithreset:
 	tcp_reset_reply(w, s);
-	tcp_free_seg_mbuf(s);
+	tcp_free_seg_mbuf(w, s);
 }
 
 /* §3.10.7.3 SYN-SENT. */
@@ -943,7 +948,7 @@ tcp_input_syn_sent(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_se
 		}
 		if ((s->flags & TH_FIN) && s->seq + s->len == c->rcv_nxt)
 			tcp_fin(w, c);
-		tcp_free_seg_mbuf(s);
+		tcp_free_seg_mbuf(w, s);
 		tcp_finish(w, c);
 		return;
 	}
@@ -955,7 +960,7 @@ tcp_input_syn_sent(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_se
 	tcp_xmit(w, c, c->iss, 0, TH_SYN | TH_ACK);
 	tcp_arm_rexmt(w, c);
 drop:
-	tcp_free_seg_mbuf(s);
+	tcp_free_seg_mbuf(w, s);
 }
 
 /* §3.10.7.2 LISTEN: a SYN creates a connection in SYN-RECEIVED. */
@@ -988,7 +993,6 @@ tcp_input_listen(struct hare_worker *w, int li, struct tcp_seg *s)
 	c->ops = l->ops;
 	c->ctx = l->ctx;
 	c->state = HARE_TCP_SYN_RCVD;
-	c->iss = tcp_isn(x, &s->t);
 	tcp_conn_init_common(x, c);
 	c->irs = s->seq;
 	c->rcv_nxt = s->seq + 1;
@@ -1020,7 +1024,7 @@ tcp_input_listen(struct hare_worker *w, int li, struct tcp_seg *s)
 	c->snd_nxt = c->snd_max = c->iss + 1;
 	tcp_arm_rexmt(w, c);
 drop:
-	tcp_free_seg_mbuf(s);
+	tcp_free_seg_mbuf(w, s);
 }
 
 /* TIME-WAIT (§3.10.7.4 and RFC 6191 for a new SYN). Returns true if the
@@ -1083,7 +1087,7 @@ tcp_input_conn(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s
 			if (SEQ_GT(s->ack, c->snd_una) && SEQ_LEQ(s->ack, c->snd_max)) {
 				/* pure ACK for new data */
 				c->snd_wl2 = s->ack;
-				tcp_free_seg_mbuf(s);
+				tcp_free_seg_mbuf(w, s);
 				if (tcp_ack_new(w, c, s, c->sacked) && c->snd_buffered > c->snd_nxt - c->snd_una)
 					tcp_output(w, c);
 				return;
@@ -1148,8 +1152,7 @@ hare_tcp_input(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_
 	s.t.laddr = ip->dst_addr;
 	s.t.rport = th->src_port;
 	s.t.lport = th->dst_port;
-	if (unlikely((s.flags & (TH_SYN | TH_FIN)) == (TH_SYN | TH_FIN) ||
-		     (s.flags & (TH_SYN | TH_RST)) == (TH_SYN | TH_RST) ||
+	if (unlikely(((s.flags & TH_SYN) && (s.flags & (TH_FIN | TH_RST))) ||
 		     th->src_port == 0 || th->dst_port == 0)) {
 		w->stats.drop_bad_header++;
 		goto drop;
@@ -1181,7 +1184,7 @@ hare_tcp_input(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_
 		} else {
 			/* CLOSED (§3.10.7.1) */
 			tcp_reset_reply(w, &s);
-			tcp_free_seg_mbuf(&s);
+			tcp_free_seg_mbuf(w, &s);
 		}
 	}
 	x->in_event = 0;

@@ -27,28 +27,6 @@ tcp_mss_for(const struct hare_worker *w)
 	return (uint16_t)(w->cfg->mtu - sizeof(struct rte_ipv4_hdr) - sizeof(struct rte_tcp_hdr));
 }
 
-/* The window to advertise (bytes, before scaling). RFC 9293 §3.8.6.2.2:
- * receiver-side SWS avoidance, and never shrink the right edge. */
-uint32_t
-tcp_rcv_window(const struct hare_tcp_conn *c, const struct hare_worker *w)
-{
-	uint32_t buf = w->cfg->tcp.rcv_buf, used = c->rcv_unread, win, cur;
-
-	win = used >= buf ? 0 : buf - used;
-	if (unlikely(w->tcp->mem_pressure)) {
-		/* keep what was promised, promise nothing more (tcp_timer.c) */
-		return SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	}
-	if (win > (65535u << c->rcv_wscale))
-		win = 65535u << c->rcv_wscale;
-	cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	if (win < cur)
-		return cur;
-	if (win > cur && win - cur < RTE_MIN(buf / 2, (uint32_t)c->rcv_mss) && win != buf)
-		win = cur;
-	return win;
-}
-
 /* Mbuf of the send queue holding byte seq; *off = offset in it. */
 static struct rte_mbuf *
 sndq_find(struct hare_tcp_conn *c, uint32_t seq, uint32_t *off)
@@ -169,19 +147,15 @@ build_sack(const struct hare_tcp_ctx *x, const struct hare_tcp_conn *c, uint32_t
 	return out;
 }
 
-int
-tcp_xmit(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
+/* Options of a SYN, RST or SACK-carrying segment into opts[]; returns
+ * their length. */
+static uint32_t
+tcp_build_options(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t len, uint8_t flags,
+		  uint8_t *opts)
 {
-	struct hare_tcp_ctx *x = w->tcp;
-	struct rte_mbuf *m = hare_alloc_mbuf(w);
-	struct rte_tcp_hdr *th;
-	uint8_t opts[40], *o = opts;
-	uint32_t win, hlen;
-	bool syn = flags & TH_SYN;
+	uint8_t *o = opts;
 
-	if (unlikely(m == NULL))
-		return -ENOBUFS;
-	if (syn) {
+	if (flags & TH_SYN) {
 		/* SYN offers what cfg allows; SYN-ACK answers what was offered */
 		bool active = c->state == HARE_TCP_SYN_SENT;
 		bool sack = active ? w->cfg->tcp.sack : (c->opt & TO_SACK);
@@ -213,7 +187,7 @@ tcp_xmit(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t 
 			unsigned max = (unsigned)((RTE_MIN(room, mtu_room) >= 12 ?
 						   (RTE_MIN(room, mtu_room) - 4) / 8 : 0));
 			uint32_t blk[4][2];
-			unsigned n = max ? build_sack(x, c, blk, RTE_MIN(max, 4u)) : 0;
+			unsigned n = max ? build_sack(w->tcp, c, blk, RTE_MIN(max, 4u)) : 0;
 
 			if (n) {
 				*o++ = 1; *o++ = 1; *o++ = 5; *o++ = (uint8_t)(2 + 8 * n);
@@ -225,8 +199,35 @@ tcp_xmit(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t 
 			}
 		}
 	}
-	hlen = sizeof(*th) + (uint32_t)(o - opts);
-	th = (struct rte_tcp_hdr *)rte_pktmbuf_append(m, (uint16_t)hlen);
+	return (uint32_t)(o - opts);
+}
+
+int
+tcp_xmit(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
+{
+	struct rte_mbuf *m = hare_alloc_mbuf(w);
+	struct rte_tcp_hdr *th;
+	uint32_t win, hlen;
+	bool syn = flags & TH_SYN;
+
+	if (unlikely(m == NULL))
+		return -ENOBUFS;
+	if (likely(!(flags & (TH_SYN | TH_RST)) && !((c->opt & TO_SACK) && c->ooo_head))) {
+		/* the common segment: the timestamp option alone, in RFC 7323
+		 * Appendix A's layout, written in place */
+		hlen = sizeof(*th) + ((c->opt & TO_TS) ? 12 : 0);
+		th = rte_pktmbuf_mtod(m, struct rte_tcp_hdr *);
+		m->data_len = (uint16_t)hlen;
+		m->pkt_len = hlen;
+		if (c->opt & TO_TS)
+			put_ts((uint8_t *)(th + 1), tcp_now(w) + c->ts_offset, c->ts_recent);
+	} else {
+		uint8_t opts[40];
+
+		hlen = sizeof(*th) + tcp_build_options(w, c, len, flags, opts);
+		th = (struct rte_tcp_hdr *)rte_pktmbuf_append(m, (uint16_t)hlen);
+		memcpy(th + 1, opts, hlen - sizeof(*th));
+	}
 	th->src_port = c->t.lport;
 	th->dst_port = c->t.rport;
 	th->sent_seq = rte_cpu_to_be_32(seq);
@@ -234,13 +235,12 @@ tcp_xmit(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t 
 	th->tcp_flags = flags;
 	th->tcp_urp = 0;
 	th->cksum = 0;
-	memcpy(th + 1, opts, hlen - sizeof(*th));
 	if (flags & TH_ACK) {
 		th->recv_ack = rte_cpu_to_be_32(c->rcv_nxt);
 	} else {
 		th->recv_ack = 0;
 	}
-	if (c->state == HARE_TCP_SYN_SENT && !(flags & TH_ACK)) {
+	if (unlikely(c->state == HARE_TCP_SYN_SENT && !(flags & TH_ACK))) {
 		win = RTE_MIN(w->cfg->tcp.rcv_buf, 65535u);
 		th->rx_win = rte_cpu_to_be_16((uint16_t)win);
 	} else {

@@ -34,7 +34,15 @@ tcp_mem_sample(struct hare_worker *w)
 	if (w->pool == NULL)
 		return;
 	size = w->pool->size;
-	free_n = rte_mempool_avail_count(w->pool);
+	/* the pool's common store plus this lcore's cache: O(1), where
+	 * rte_mempool_avail_count() walks every lcore's cache (RTE_MAX_LCORE)
+	 * each millisecond. Other lcores' caches (a few hundred mbufs at
+	 * most) count as used: the estimate errs towards pressure. */
+	free_n = rte_mempool_get_ops(w->pool->ops_index)->get_count(w->pool);
+	if (w->pool->cache_size != 0 && rte_lcore_id() < RTE_MAX_LCORE)
+		free_n += w->pool->local_cache[rte_lcore_id()].len;
+	if (free_n > size)
+		free_n = size;
 	x->pool_free = free_n;
 	x->mem_pressure = free_n < size / 8 ? 2 : free_n < size / 4 ? 1 : 0;
 }
@@ -58,15 +66,12 @@ tcp_timer_unlink(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
 }
 
 void
-tcp_timer_arm(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, uint32_t when)
+tcp_timer_link(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, uint32_t when)
 {
 	uint32_t idx = tcp_conn_idx(x, c), slot;
 
-	if (c->t_linked) {
-		if (TIME_LEQ(c->t_expire, when))
-			return; /* fires earlier anyway and re-arms then */
+	if (c->t_linked)
 		tcp_timer_unlink(x, c);
-	}
 	/* never into the past: the slot for "now" may already be processed */
 	if (TIME_LEQ(when, tcp_now(x->w)))
 		when = tcp_now(x->w) + 1;

@@ -23,23 +23,18 @@ enum {
 	S_VALUE,
 	S_VALUE_LF,
 	S_BODY_LEN,
-	S_CHUNK_SIZE,
-	S_CHUNK_SIZE_WS,   /* BWS after the chunk size (RFC 9112 §7.1.1) */
-	S_CHUNK_EXT,
-	S_CHUNK_SIZE_LF,
 	S_CHUNK_DATA,
-	S_CHUNK_DATA_CR,
-	S_CHUNK_DATA_LF,
-	S_TRAILER_START,
-	S_TRAILER_NAME,
-	S_TRAILER_VALUE,
-	S_TRAILER_LF,
-	S_TRAILER_END_LF,
+	/* chunked framing, in the order of enum hc_chunk_pos (http_chars.h) */
+	S_CHUNK_SIZE,
+	S_CHUNK_SIZE_LF = S_CHUNK_SIZE + HC_CK_SIZE_LF,
+	S_CHUNK_DATA_CR = S_CHUNK_SIZE + HC_CK_DATA_CR,
+	S_TRAILER_START = S_CHUNK_SIZE + HC_CK_TR_START,
+	S_TRAILER_END_LF = S_CHUNK_SIZE + HC_CK_TR_END_LF,
 	S_DONE,
 	S_ERROR,
 };
 
-/* Field names we interpret; the bit index in name_mask is the id - 1. */
+/* Field names we interpret; the bit index in name_miss is the id - 1. */
 enum {
 	H_OTHER = 0,
 	H_HOST,
@@ -50,17 +45,13 @@ enum {
 	H_COUNT,
 };
 
-static const struct {
-	const char *name;
-	uint8_t len;
-} known_hdrs[H_COUNT] = {
+static const struct hc_known known_hdrs[H_COUNT] = {
 	[H_HOST] = { "host", 4 },
 	[H_CONNECTION] = { "connection", 10 },
 	[H_CONTENT_LENGTH] = { "content-length", 14 },
 	[H_TRANSFER_ENCODING] = { "transfer-encoding", 17 },
 	[H_EXPECT] = { "expect", 6 },
 };
-#define NAME_MASK_ALL ((uint8_t)((1u << (H_COUNT - 1)) - 1))
 
 /* List-valued fields: the elements we look for, per header (lowercase). */
 static const char *const elem_cands[H_COUNT][2] = {
@@ -69,97 +60,12 @@ static const char *const elem_cands[H_COUNT][2] = {
 	[H_EXPECT] = { "100-continue", NULL },
 };
 
-static const uint8_t elem_lens[H_COUNT][2] = {
-	[H_CONNECTION] = { 5, 10 },
-	[H_TRANSFER_ENCODING] = { 7, 0 },
-	[H_EXPECT] = { 12, 0 },
+/* Methods told apart; the bit index in method_miss is the id - 1. */
+static const struct hc_known methods[HTTP_METHOD_OTHER] = {
+	[HTTP_METHOD_GET] = { "GET", 3 },
+	[HTTP_METHOD_HEAD] = { "HEAD", 4 },
+	[HTTP_METHOD_POST] = { "POST", 4 },
 };
-
-/* elem_flags bits for the list-element matcher */
-#define EF_STARTED 1u  /* a non-whitespace byte of the element was seen */
-#define EF_WS      2u  /* whitespace followed the element's bytes */
-#define EF_BAD     4u  /* the element cannot be one of the candidates */
-
-static const char *const methods[] = { "GET", "HEAD", "POST" };
-static const uint8_t method_lens[] = { 3, 4, 4 };
-static const enum http_method method_ids[] = { HTTP_METHOD_GET, HTTP_METHOD_HEAD,
-					       HTTP_METHOD_POST };
-#define METHOD_MASK_ALL 7u
-
-/* Character classes, as bits of one table lookup per byte. */
-#define C_TCHAR  1u   /* token char, RFC 9110 §5.6.2 */
-#define C_VCHAR  2u   /* field-vchar incl. obs-text, plus SP/HTAB (field content) */
-#define C_TARGET 4u   /* visible ASCII: request-target bytes */
-#define C_HEX    8u
-#define C_HOST   16u  /* uri-host / port bytes, RFC 3986 §3.2.2 (reg-name, IP-literal) */
-
-static uint8_t cclass[256];
-
-static void init_cclass(void)
-{
-	static bool done;
-	if (done)
-		return;
-	for (int c = 0; c < 256; c++) {
-		uint8_t f = 0;
-		bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-			     (c >= 'A' && c <= 'Z');
-		if (alnum || (c != 0 && strchr("!#$%&'*+-.^_`|~", c)))
-			f |= C_TCHAR;
-		if ((c >= 0x21 && c <= 0x7e) || c >= 0x80 || c == ' ' || c == '\t')
-			f |= C_VCHAR;
-		if (c >= 0x21 && c <= 0x7e)
-			f |= C_TARGET;
-		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
-			f |= C_HEX;
-		if (alnum || (c != 0 && strchr("-._~!$&'()*+,;=:[]%", c)))
-			f |= C_HOST;
-		cclass[c] = f;
-	}
-	done = true;
-}
-
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
-/*
- * Length of the run of field-content bytes (VCHAR, obs-text, SP, HTAB) at s,
- * at most n: 16 bytes per step with SSE2 (long values such as User-Agent
- * or Date are the bulk of a head), a table loop otherwise.
- */
-static inline size_t scan_field_content(const uint8_t *s, size_t n)
-{
-	size_t k = 0;
-#ifdef __SSE2__
-	const __m128i c1f = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t');
-	const __m128i del = _mm_set1_epi8(0x7f);
-	for (; k + 16 <= n; k += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
-		__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x);  /* x <= 0x1f */
-		ctl = _mm_andnot_si128(_mm_cmpeq_epi8(x, tab), ctl);
-		ctl = _mm_or_si128(ctl, _mm_cmpeq_epi8(x, del));
-		unsigned m = (unsigned)_mm_movemask_epi8(ctl);
-		if (m)
-			return k + (size_t)__builtin_ctz(m);
-	}
-#endif
-	while (k < n && (cclass[s[k]] & C_VCHAR))
-		k++;
-	return k;
-}
-
-static inline uint8_t lower(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
-}
-
-static inline int hexval(uint8_t c)
-{
-	if (c <= '9')
-		return c - '0';
-	return lower(c) - 'a' + 10;
-}
 
 const char *http_method_name(enum http_method m)
 {
@@ -172,40 +78,9 @@ const char *http_method_name(enum http_method m)
 	}
 }
 
-static void reset_request(struct http_req_parser *p)
-{
-	memset(&p->req, 0, sizeof(p->req));
-	p->error_status = 0;
-	p->state = S_START;
-	p->empty_lines = 0;
-	p->hdr_id = H_OTHER;
-	p->name_mask = 0;
-	p->name_idx = 0;
-	p->elem_idx = 0;
-	p->elem_flags = 0;
-	p->elem_count = 0;
-	p->version_major = 0;
-	p->method_mask = METHOD_MASK_ALL;
-	p->method_idx = 0;
-	p->ver_idx = 0;
-	p->target_split = false;
-	p->tcopied = 0;
-	p->saw_cl = p->saw_te = p->te_chunked = p->te_other = false;
-	p->conn_close = p->conn_keep = false;
-	p->cl_overflow = false;
-	p->head_bytes = 0;
-	p->frame_bytes = 0;
-	p->tgt_start = NULL;
-	p->cl_value = 0;
-	p->remaining = 0;
-	p->chunk_size = 0;
-	p->chunk_digits = 0;
-}
-
 void http_req_init(struct http_req_parser *p, const struct http_req_config *cfg,
 		   char *tbuf, uint32_t tbuf_cap, http_body_cb body_cb, void *body_ctx)
 {
-	init_cclass();
 	memset(p, 0, sizeof(*p));
 	p->max_head = (cfg && cfg->max_head) ? cfg->max_head : HTTP_REQ_DEFAULT_MAX_HEAD;
 	p->max_body = (cfg && cfg->max_body) ? cfg->max_body : HTTP_REQ_DEFAULT_MAX_BODY;
@@ -213,12 +88,6 @@ void http_req_init(struct http_req_parser *p, const struct http_req_config *cfg,
 	p->tbuf_cap = tbuf_cap;
 	p->body_cb = body_cb;
 	p->body_ctx = body_ctx;
-	reset_request(p);
-}
-
-void http_req_next(struct http_req_parser *p)
-{
-	reset_request(p);
 }
 
 void http_req_pin_target(struct http_req_parser *p)
@@ -230,90 +99,50 @@ void http_req_pin_target(struct http_req_parser *p)
 	p->req.target = p->tbuf;
 }
 
-/* Begin matching a list element of a known list-valued field. */
-static inline void elem_reset(struct http_req_parser *p)
-{
-	p->elem_idx = 0;
-	p->elem_flags = 0;
-}
-
 /* One element of a list-valued field ended (at ',' or end of line). */
 static void elem_finish(struct http_req_parser *p)
 {
-	if (p->elem_flags & EF_STARTED) {
-		if (p->elem_count < UINT8_MAX)
-			p->elem_count++;
-		int hit = -1;
-		if (!(p->elem_flags & EF_BAD))
-			for (int k = 0; k < 2; k++)
-				if (elem_lens[p->hdr_id][k] && elem_lens[p->hdr_id][k] == p->elem_idx &&
-				    memcmp(p->elem_buf, elem_cands[p->hdr_id][k], p->elem_idx) == 0)
-					hit = k;
-		switch (p->hdr_id) {
-		case H_CONNECTION:
-			if (hit == 0)
-				p->conn_close = true;
-			else if (hit == 1)
-				p->conn_keep = true;
-			break;
-		case H_TRANSFER_ENCODING:
-			if (hit == 0)
-				p->te_chunked = true;
-			else
-				p->te_other = true;
-			break;
-		case H_EXPECT:
-			if (hit == 0 && p->req.version_minor == 1)
-				p->req.expect_continue = true;
-			break;
-		}
+	int hit = hc_elem_finish(&p->elem, elem_cands[p->hdr_id]);
+	if (hit < 0)
+		return;  /* empty element */
+	switch (p->hdr_id) {
+	case H_CONNECTION:
+		if (hit == 0)
+			p->conn_close = true;
+		else if (hit == 1)
+			p->conn_keep = true;
+		break;
+	case H_TRANSFER_ENCODING:
+		if (hit == 0)
+			p->te_chunked = true;
+		else
+			p->te_other = true;
+		break;
+	case H_EXPECT:
+		if (hit == 0 && p->req.version_minor == 1)
+			p->req.expect_continue = true;
+		break;
 	}
-	elem_reset(p);
-}
-
-/* One byte of a list element (not ',' and not a line end). */
-static inline void elem_byte(struct http_req_parser *p, uint8_t c)
-{
-	if (c == ' ' || c == '\t') {
-		if (p->elem_flags & EF_STARTED)
-			p->elem_flags |= EF_WS;
-		return;
-	}
-	if (p->elem_flags & EF_WS)
-		p->elem_flags |= EF_BAD;  /* whitespace inside an element */
-	p->elem_flags |= EF_STARTED;
-	if (p->elem_flags & EF_BAD)
-		return;
-	/* keep the (lowercased) element; longer than any candidate: no match */
-	if (p->elem_idx < HTTP_ELEM_MAX)
-		p->elem_buf[p->elem_idx++] = (char)lower(c);
-	else
-		p->elem_flags |= EF_BAD;
 }
 
 /* Known header id of a complete field name held in one buffer. */
-static uint8_t lookup_name(const uint8_t *s, size_t n)
+static inline uint8_t lookup_name(const uint8_t *s, size_t n)
 {
-	uint8_t h;
 	switch (n) {
-	case 4: h = H_HOST; break;
-	case 6: h = H_EXPECT; break;
-	case 10: h = H_CONNECTION; break;
-	case 14: h = H_CONTENT_LENGTH; break;
-	case 17: h = H_TRANSFER_ENCODING; break;
+	case 4: return hc_name_eq(s, "host", 4) ? H_HOST : H_OTHER;
+	case 6: return hc_name_eq(s, "expect", 6) ? H_EXPECT : H_OTHER;
+	case 10: return hc_name_eq(s, "connection", 10) ? H_CONNECTION : H_OTHER;
+	case 14: return hc_name_eq(s, "content-length", 14) ? H_CONTENT_LENGTH : H_OTHER;
+	case 17: return hc_name_eq(s, "transfer-encoding", 17) ? H_TRANSFER_ENCODING : H_OTHER;
 	default: return H_OTHER;
 	}
-	for (size_t k = 0; k < n; k++)
-		if (lower(s[k]) != (uint8_t)known_hdrs[h].name[k])
-			return H_OTHER;
-	return h;
 }
 
 /* Field name complete (':' seen), hdr_id set: start its value. 0 or a status. */
 static int field_begin(struct http_req_parser *p)
 {
-	p->elem_count = 0;
-	p->elem_flags = 0;
+	p->elem.count = 0;
+	p->elem.flags = 0;
 	switch (p->hdr_id) {
 	case H_HOST:
 		if (p->req.has_host)
@@ -330,11 +159,11 @@ static int field_begin(struct http_req_parser *p)
 		if (p->saw_te)
 			return 400;  /* stacked codings or chunked twice */
 		p->saw_te = true;
-		elem_reset(p);
+		hc_elem_reset(&p->elem);
 		break;
 	case H_CONNECTION:
 	case H_EXPECT:
-		elem_reset(p);
+		hc_elem_reset(&p->elem);
 		break;
 	}
 	return 0;
@@ -350,13 +179,13 @@ static inline __attribute__((always_inline)) int value_byte(struct http_req_pars
 	case H_CONTENT_LENGTH:
 		/* Content-Length = 1*DIGIT, surrounded by OWS (RFC 9110 §8.6) */
 		if (c == ' ' || c == '\t') {
-			if (p->elem_flags & EF_STARTED)
-				p->elem_flags |= EF_WS;
+			if (p->elem.flags & HC_EF_STARTED)
+				p->elem.flags |= HC_EF_WS;
 			return 0;
 		}
-		if (c < '0' || c > '9' || (p->elem_flags & EF_WS))
+		if (c < '0' || c > '9' || (p->elem.flags & HC_EF_WS))
 			return 400;
-		p->elem_flags |= EF_STARTED;
+		p->elem.flags |= HC_EF_STARTED;
 		if (p->cl_value > (UINT64_MAX - 9) / 10)
 			p->cl_overflow = true;
 		else
@@ -365,19 +194,19 @@ static inline __attribute__((always_inline)) int value_byte(struct http_req_pars
 	case H_HOST:
 		/* RFC 9112 §3.2: invalid Host value is a 400. */
 		if (c == ' ' || c == '\t') {
-			if (p->elem_flags & EF_STARTED)
-				p->elem_flags |= EF_WS;
+			if (p->elem.flags & HC_EF_STARTED)
+				p->elem.flags |= HC_EF_WS;
 			return 0;
 		}
-		if (!(cclass[c] & C_HOST) || (p->elem_flags & EF_WS))
+		if (!(hc_class[c] & HC_HOST) || (p->elem.flags & HC_EF_WS))
 			return 400;
-		p->elem_flags |= EF_STARTED;
+		p->elem.flags |= HC_EF_STARTED;
 		return 0;
 	default:
 		if (c == ',')
 			elem_finish(p);
 		else
-			elem_byte(p, c);
+			hc_elem_byte(&p->elem, c);
 		return 0;
 	}
 }
@@ -387,14 +216,14 @@ static int value_done(struct http_req_parser *p)
 {
 	switch (p->hdr_id) {
 	case H_CONTENT_LENGTH:
-		if (!(p->elem_flags & EF_STARTED))
+		if (!(p->elem.flags & HC_EF_STARTED))
 			return 400;  /* empty Content-Length */
 		break;
 	case H_TRANSFER_ENCODING:
 		elem_finish(p);
-		if (p->elem_count == 0)
+		if (p->elem.count == 0)
 			return 400;  /* empty Transfer-Encoding */
-		if (p->elem_count > 1)
+		if (p->elem.count > 1)
 			p->te_other = true;  /* e.g. "gzip, chunked": not supported */
 		break;
 	case H_CONNECTION:
@@ -406,7 +235,7 @@ static int value_done(struct http_req_parser *p)
 }
 
 /* Head complete: decide framing and persistence (RFC 9112 §6.3, §9.3). */
-static int head_done(struct http_req_parser *p)
+static inline int head_done(struct http_req_parser *p)
 {
 	struct http_request *r = &p->req;
 	r->head_len = p->head_bytes;
@@ -436,113 +265,183 @@ static int head_done(struct http_req_parser *p)
 
 /*
  * Fast paths. Most requests arrive whole in one segment, so at the start of
- * the request-line and of each field line we try to take the complete line
- * in one go with tight scanning loops. They only accept a line that is whole
- * in this chunk, fits the head bound and has valid bytes throughout; in any
- * other case they return 0 having changed nothing, and the byte-at-a-time
- * machine below handles it (so every error keeps its exact status and
- * offset, and the split-at-every-byte tests compare both paths).
+ * the request-line we take the complete line in one go, and at the start of
+ * a field line we take that line and every following one, up to and
+ * including the empty line, with the vector scanners of http_chars.h. They
+ * only accept lines that are whole in this chunk, fit the head bound and
+ * are valid throughout; at the first other line they stop having changed
+ * nothing for it, and the byte-at-a-time machine below handles it (so every
+ * error keeps its exact status and offset, and the split-at-every-byte tests
+ * compare both paths).
  */
 
-/* "method SP target SP HTTP/1.d CRLF" at s. Returns bytes taken or 0. */
-static size_t fast_request_line(struct http_req_parser *p, const uint8_t *s, size_t avail)
+#define LE32(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | \
+			  (uint32_t)(d) << 24)
+
+/* "method SP target SP HTTP/1.d CRLF" at s, before end. Returns bytes taken or 0. */
+static inline __attribute__((always_inline)) size_t fast_request_line(struct http_req_parser *p, const uint8_t *s,
+				       const uint8_t *end)
 {
-	size_t j = 0;
-	while (j < avail && (cclass[s[j]] & C_TCHAR))
-		j++;
-	if (j == 0 || j >= avail || s[j] != ' ')
-		return 0;
-	size_t t0 = j + 1, k = t0;
-	while (k < avail && (cclass[s[k]] & C_TARGET))
-		k++;
+	size_t avail = (size_t)(end - s), j;
+	enum http_method m;
+
+	if (avail < 16)
+		return 0;  /* shorter than "A / HTTP/1.1" CRLF CRLF: leave it to the machine */
+	uint32_t mw = hc_load32(s);
+	if (mw == LE32('G', 'E', 'T', ' ')) {
+		j = 3;
+		m = HTTP_METHOD_GET;
+	} else {
+		j = hc_span_tchar(s, s, end);
+		if (j == 0 || j >= avail || s[j] != ' ')
+			return 0;
+		m = HTTP_METHOD_OTHER;
+		if (j == 4 && mw == LE32('H', 'E', 'A', 'D'))
+			m = HTTP_METHOD_HEAD;
+		else if (j == 4 && mw == LE32('P', 'O', 'S', 'T'))
+			m = HTTP_METHOD_POST;
+	}
+	size_t t0 = j + 1, k;
+	if (s[t0] == '/' && s[t0 + 1] == ' ')
+		k = t0 + 1;  /* "/", what load generators ask for */
+	else
+		k = t0 + hc_span_target(s, s + t0, end);
 	if (k == t0 || k >= avail || s[k] != ' ' || k - t0 > p->tbuf_cap)
 		return 0;
 	size_t v = k + 1;
-	if (avail - v < 10 || memcmp(s + v, "HTTP/1.", 7) != 0 || s[v + 7] < '0' ||
-	    s[v + 7] > '9' || s[v + 8] != '\r' || s[v + 9] != '\n')
+	if (avail - v < 10)
+		return 0;
+	uint64_t ver = hc_load64(s + v);
+	uint8_t minor;
+	if (ver == hc_str8("HTTP/1.1"))
+		minor = 1;
+	else if ((ver & 0x00ffffffffffffffull) == hc_str8("HTTP/1.\0") && s[v + 7] >= '0' &&
+		 s[v + 7] <= '9')
+		minor = s[v + 7] == '0' ? 0 : 1;
+	else
+		return 0;
+	if (!hc_crlf(s + v + 8))
 		return 0;
 	size_t line = v + 10;
 	if ((uint64_t)p->head_bytes + line > p->max_head)
 		return 0;
 
-	enum http_method m = HTTP_METHOD_OTHER;
-	if (j == 3 && memcmp(s, "GET", 3) == 0)
-		m = HTTP_METHOD_GET;
-	else if (j == 4 && memcmp(s, "HEAD", 4) == 0)
-		m = HTTP_METHOD_HEAD;
-	else if (j == 4 && memcmp(s, "POST", 4) == 0)
-		m = HTTP_METHOD_POST;
 	p->req.method = m;
 	p->req.target = (const char *)s + t0;
 	p->req.target_len = (uint32_t)(k - t0);
 	p->version_major = 1;
-	p->req.version_minor = s[v + 7] == '0' ? 0 : 1;
+	p->req.version_minor = minor;
 	p->head_bytes += (uint32_t)line;
 	p->state = S_LINE_START;
 	return line;
 }
 
 /*
- * "name: value CRLF" at s. Returns bytes taken, 0 to fall back, or -1 with
- * *status and *at (offset of the offending byte, as the slow path reports).
+ * A known field's value q[j + 1 .. e) run through the byte machine's own
+ * steps. 0, or the offset of the byte at which the machine fails, with
+ * *status. Out of line: rare, and it keeps the fast loop's registers free.
  */
-static long fast_field_line(struct http_req_parser *p, const uint8_t *s, size_t avail,
-			    int *status, size_t *at)
+static __attribute__((noinline)) size_t value_line(struct http_req_parser *p, uint8_t h,
+						   const uint8_t *q, size_t j, size_t e,
+						   int *status)
 {
-	size_t j = 0;
-	while (j < avail && (cclass[s[j]] & C_TCHAR))
-		j++;
-	if (j == 0 || j >= avail || s[j] != ':')
-		return 0;
-	size_t k = j + 1 + scan_field_content(s + j + 1, avail - j - 1);
-	if (k + 1 >= avail || s[k] != '\r' || s[k + 1] != '\n')
-		return 0;
-	if ((uint64_t)p->head_bytes + k + 2 > p->max_head)
-		return 0;
+	p->hdr_id = h;
+	if ((*status = field_begin(p)) != 0)
+		return j;
+	for (size_t x = j + 1; x < e; x++)
+		if ((*status = value_byte(p, q[x])) != 0)
+			return x;
+	if ((*status = value_done(p)) != 0)
+		return e + 1;
+	p->hdr_id = H_OTHER;
+	return 0;
+}
 
-	p->hdr_id = lookup_name(s, j);
-	if ((*status = field_begin(p)) != 0) {
-		*at = j;
-		return -1;
-	}
-	if (p->hdr_id == H_HOST || p->hdr_id == H_CONTENT_LENGTH) {
-		/* common single-token values: trim OWS, check the token in one loop */
-		size_t a = j + 1, b = k;
-		while (a < b && (s[a] == ' ' || s[a] == '\t'))
-			a++;
-		while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
-			b--;
-		size_t x = a;
-		if (p->hdr_id == H_HOST) {
-			while (x < b && (cclass[s[x]] & C_HOST))
-				x++;
-		} else if (b - a <= 19) {
-			/* at most 19 digits: cannot overflow 64 bits */
-			uint64_t v = 0;
-			while (x < b && s[x] >= '0' && s[x] <= '9')
-				v = v * 10 + (uint64_t)(s[x++] - '0');
-			p->cl_value = v;
+/*
+ * The loop of fast_fields(): whole field lines while each is ordinary, and
+ * the empty line. Stops at a known field whose value needs the byte
+ * machine's steps (*sl), with that line not taken.
+ */
+static inline __attribute__((always_inline)) size_t
+fast_lines(struct http_req_parser *p, const uint8_t *base, const uint8_t *s,
+	   const uint8_t *end, bool *head_end, struct hc_line *sl)
+{
+	const uint8_t *q = s;
+	uint32_t hb = p->head_bytes;
+	const uint32_t max = p->max_head;
+
+	while (hc_next_line(&q, end, &hb, max, head_end)) {
+		size_t avail = (size_t)(end - q), e;  /* e: offset of the line's CR */
+		if (avail >= 7 && (hc_load32(q) | 0x20202020u) == LE32('h', 'o', 's', 't') &&
+		    q[4] == ':' && !p->req.has_host) {
+			/*
+			 * Host, in every HTTP/1.1 request: recognised without
+			 * classifying its name, its value checked in one pass:
+			 * OWS host-bytes OWS CRLF (RFC 9112 §3.2, RFC 3986 §3.2.2)
+			 */
+			size_t a = hc_skip_ows(q, 5, avail);
+			e = hc_skip_ows(q, a + hc_span(base, q + a, end, HC_KIND_HOST, HC_HOST), avail);
+			if (avail - e < 2 || !hc_crlf(q + e) || hb + e + 2 > max)
+				break;
+			p->req.has_host = true;
+			hb += (uint32_t)(e + 2);
+			q += e + 2;
+			continue;
 		}
-		if (x == b && (a < b || p->hdr_id == H_HOST)) {
-			p->head_bytes += (uint32_t)(k + 2);
-			return (long)(k + 2);
+		/* one 32-byte window classifies the name and (most of) the value */
+		struct hc_win w;
+		size_t j = hc_field_name(&w, base, q, end);
+		if (j == 0)
+			break;
+		uint8_t h = lookup_name(q, j);
+		e = hc_field_end(&w, base, q, end, j + 1);
+		if (e == 0 || hb + e + 2 > max)
+			break;
+		if (h == H_CONTENT_LENGTH && !p->saw_cl) {
+			size_t a = hc_skip_ows(q, j + 1, e);
+			if (!hc_plain_number(q, a, hc_trim_ows(q, a, e), &p->cl_value))
+				break;  /* anything unusual: the byte machine decides */
+			p->saw_cl = true;
+		} else if (h != H_OTHER) {
+			/* the caller runs the byte machine's steps over this line */
+			*sl = (struct hc_line){ h, j, e };
+			break;
 		}
-		/* anything unusual: the byte machine below decides */
-		p->cl_value = 0;
+		hb += (uint32_t)(e + 2);
+		q += e + 2;
 	}
-	if (p->hdr_id != H_OTHER) {
-		for (size_t x = j + 1; x < k; x++)
-			if ((*status = value_byte(p, s[x])) != 0) {
-				*at = x;
-				return -1;
-			}
-		if ((*status = value_done(p)) != 0) {
-			*at = k + 1;
+	p->head_bytes = hb;
+	return (size_t)(q - s);
+}
+
+/*
+ * Field lines from s on, then the empty line ending the head. Returns the
+ * bytes of the whole lines taken; *head_end tells whether the final CRLF was
+ * among them. -1: a line that is an error exactly as the byte machine would
+ * find it, with *status and *at (offset of the offending byte from s). The
+ * rare lines that need the machine's own steps (Connection, Expect,
+ * Transfer-Encoding, an unusual Content-Length) run here, outside
+ * fast_lines(), whose loop then has no calls.
+ */
+static inline __attribute__((always_inline)) long
+fast_fields(struct http_req_parser *p, const uint8_t *base, const uint8_t *s,
+	    const uint8_t *end, bool *head_end, int *status, size_t *at)
+{
+	size_t done = 0;
+	for (;;) {
+		struct hc_line sl = { 0, 0, 0 };
+		done += fast_lines(p, base, s + done, end, head_end, &sl);
+		if (sl.h == H_OTHER)
+			return (long)done;
+		size_t bad = value_line(p, sl.h, s + done, sl.j, sl.e, status);
+		if (bad) {
+			*at = done + bad;
 			return -1;
 		}
+		p->hdr_id = H_OTHER;
+		p->head_bytes += (uint32_t)(sl.e + 2);
+		done += sl.e + 2;
 	}
-	p->head_bytes += (uint32_t)(k + 2);
-	return (long)(k + 2);
 }
 
 static inline void body_out(struct http_req_parser *p, const uint8_t *d, size_t n)
@@ -554,8 +453,34 @@ static inline void body_out(struct http_req_parser *p, const uint8_t *d, size_t 
 
 #define FAIL(code) do { status = (code); goto fail; } while (0)
 
-enum http_req_result http_req_feed(struct http_req_parser *p, const uint8_t *data,
-				   size_t len, size_t *consumed)
+/* The head ended i bytes into this chunk: decide the framing and report. */
+static inline enum http_req_result head_finish(struct http_req_parser *p, size_t i,
+					       size_t *consumed)
+{
+	int status = head_done(p);
+	*consumed = i;
+	if (status != 0) {
+		p->state = S_ERROR;
+		p->error_status = (uint16_t)status;
+		return HTTP_REQ_ERROR;
+	}
+	switch (p->req.body_kind) {
+	case HTTP_BODY_LENGTH:
+		p->remaining = p->req.content_length;
+		p->state = S_BODY_LEN;
+		return HTTP_REQ_HEAD_DONE;
+	case HTTP_BODY_CHUNKED:
+		p->state = S_CHUNK_SIZE;
+		return HTTP_REQ_HEAD_DONE;
+	default:
+		p->state = S_DONE;
+		return HTTP_REQ_COMPLETE;
+	}
+}
+
+/* The byte-at-a-time machine (with the per-line fast path at line starts). */
+static __attribute__((noinline)) enum http_req_result
+feed_machine(struct http_req_parser *p, const uint8_t *data, size_t len, size_t *consumed)
 {
 	size_t i = 0;
 	int status = 0;
@@ -571,7 +496,6 @@ enum http_req_result http_req_feed(struct http_req_parser *p, const uint8_t *dat
 	}
 	if (p->state == S_TARGET)
 		p->tgt_start = (const char *)data;
-
 	while (i < len) {
 		uint8_t c = data[i];
 		uint8_t st = p->state;
@@ -586,9 +510,9 @@ enum http_req_result http_req_feed(struct http_req_parser *p, const uint8_t *dat
 		case S_START:
 			if (c == '\r') {
 				p->state = S_START_LF;
-			} else if (cclass[c] & C_TCHAR) {
+			} else if (hc_class[c] & HC_TCHAR) {
 				p->head_bytes--;  /* counted by the fast path or reprocessed */
-				size_t n = fast_request_line(p, data + i, len - i);
+				size_t n = fast_request_line(p, data + i, data + len);
 				if (n) {
 					i += n;
 					continue;
@@ -607,20 +531,16 @@ enum http_req_result http_req_feed(struct http_req_parser *p, const uint8_t *dat
 			break;
 
 		case S_METHOD:
-			if (cclass[c] & C_TCHAR) {
-				for (int k = 0; k < 3; k++)
-					if ((p->method_mask & (1u << k)) &&
-					    (p->method_idx >= method_lens[k] ||
-					     (uint8_t)methods[k][p->method_idx] != c))
-						p->method_mask &= (uint8_t)~(1u << k);
+			if (hc_class[c] & HC_TCHAR) {
+				/* case-sensitive (RFC 9110 §9.1) */
+				hc_known_step(&p->method_miss, p->method_idx, c, methods,
+					      HTTP_METHOD_OTHER);
 				if (p->method_idx < UINT8_MAX)
 					p->method_idx++;
 			} else if (c == ' ') {
-				p->req.method = HTTP_METHOD_OTHER;
-				for (int k = 0; k < 3; k++)
-					if ((p->method_mask & (1u << k)) &&
-					    method_lens[k] == p->method_idx)
-						p->req.method = method_ids[k];
+				int m = hc_known_end(p->method_miss, p->method_idx, methods,
+						     HTTP_METHOD_OTHER);
+				p->req.method = m ? (enum http_method)m : HTTP_METHOD_OTHER;
 				p->state = S_TARGET_FIRST;
 			} else {
 				FAIL(400);
@@ -628,7 +548,7 @@ enum http_req_result http_req_feed(struct http_req_parser *p, const uint8_t *dat
 			break;
 
 		case S_TARGET_FIRST:
-			if (!(cclass[c] & C_TARGET))
+			if (!(hc_class[c] & HC_TARGET))
 				FAIL(400);
 			p->tgt_start = (const char *)&data[i];
 			p->req.target_len = 0;
@@ -637,11 +557,11 @@ enum http_req_result http_req_feed(struct http_req_parser *p, const uint8_t *dat
 			continue;
 
 		case S_TARGET:
-			if (cclass[c] & C_TARGET) {
+			if (hc_class[c] & HC_TARGET) {
 				if (++p->req.target_len > p->tbuf_cap)
 					FAIL(414);
 				/* fast path: run over the rest of the target in this chunk */
-				while (i + 1 < len && (cclass[data[i + 1]] & C_TARGET)) {
+				while (i + 1 < len && (hc_class[data[i + 1]] & HC_TARGET)) {
 					if (p->req.target_len + 1 > p->tbuf_cap ||
 					    p->head_bytes + 1 > p->max_head)
 						break;  /* let the slow path fail it */
@@ -701,19 +621,22 @@ enum http_req_result http_req_feed(struct http_req_parser *p, const uint8_t *dat
 		case S_LINE_START:
 			if (c == '\r') {
 				p->state = S_HDRS_LF;
-			} else if (cclass[c] & C_TCHAR) {
+			} else if (hc_class[c] & HC_TCHAR) {
 				p->head_bytes--;  /* counted by the fast path or reprocessed */
 				size_t at = 0;
-				long n = fast_field_line(p, data + i, len - i, &status, &at);
-				if (n > 0) {
-					i += (size_t)n;
-					continue;
-				}
+				bool head_end = false;
+				long n = fast_fields(p, data, data + i, data + len, &head_end,
+						     &status, &at);
 				if (n < 0) {
 					i += at;
 					goto fail;
 				}
-				p->name_mask = NAME_MASK_ALL;
+				i += (size_t)n;
+				if (head_end)
+					return head_finish(p, i, consumed);
+				if (n > 0)
+					continue;
+				p->name_miss = 0;
 				p->name_idx = 0;
 				p->state = S_NAME;
 				continue;
@@ -723,24 +646,14 @@ enum http_req_result http_req_feed(struct http_req_parser *p, const uint8_t *dat
 			break;
 
 		case S_NAME:
-			if (cclass[c] & C_TCHAR) {
-				uint8_t lc = lower(c);
-				uint8_t m = p->name_mask;
-				for (int h = 1; m && h < H_COUNT; h++) {
-					uint8_t bit = (uint8_t)(1u << (h - 1));
-					if ((m & bit) && (p->name_idx >= known_hdrs[h].len ||
-							  (uint8_t)known_hdrs[h].name[p->name_idx] != lc))
-						m &= (uint8_t)~bit;
-				}
-				p->name_mask = m;
+			if (hc_class[c] & HC_TCHAR) {
+				hc_known_step(&p->name_miss, p->name_idx, hc_lower(c), known_hdrs,
+					      H_COUNT);
 				if (p->name_idx < UINT8_MAX)
 					p->name_idx++;
 			} else if (c == ':') {
-				p->hdr_id = H_OTHER;
-				for (int h = 1; h < H_COUNT; h++)
-					if ((p->name_mask & (1u << (h - 1))) &&
-					    known_hdrs[h].len == p->name_idx)
-						p->hdr_id = (uint8_t)h;
+				p->hdr_id = (uint8_t)hc_known_end(p->name_miss, p->name_idx,
+								  known_hdrs, H_COUNT);
 				if ((status = field_begin(p)) != 0)
 					goto fail;
 				p->state = S_VALUE;
@@ -752,10 +665,10 @@ enum http_req_result http_req_feed(struct http_req_parser *p, const uint8_t *dat
 		case S_VALUE:
 			if (c == '\r') {
 				p->state = S_VALUE_LF;
-			} else if (cclass[c] & C_VCHAR) {
+			} else if (hc_class[c] & HC_FIELD) {
 				if (p->hdr_id == H_OTHER) {
 					/* fast path: skip the rest of an uninteresting value */
-					while (i + 1 < len && (cclass[data[i + 1]] & C_VCHAR) &&
+					while (i + 1 < len && (hc_class[data[i + 1]] & HC_FIELD) &&
 					       p->head_bytes < p->max_head) {
 						p->head_bytes++;
 						i++;
@@ -779,23 +692,7 @@ enum http_req_result http_req_feed(struct http_req_parser *p, const uint8_t *dat
 		case S_HDRS_LF:
 			if (c != '\n')
 				FAIL(400);
-			i++;
-			if ((status = head_done(p)) != 0)
-				goto fail;
-			*consumed = i;
-			switch (p->req.body_kind) {
-			case HTTP_BODY_NONE:
-				p->state = S_DONE;
-				return HTTP_REQ_COMPLETE;
-			case HTTP_BODY_LENGTH:
-				p->remaining = p->req.content_length;
-				p->state = S_BODY_LEN;
-				return HTTP_REQ_HEAD_DONE;
-			case HTTP_BODY_CHUNKED:
-				p->state = S_CHUNK_SIZE;
-				return HTTP_REQ_HEAD_DONE;
-			}
-			FAIL(500);
+			return head_finish(p, i + 1, consumed);
 
 		case S_BODY_LEN: {
 			size_t n = len - i;
@@ -838,100 +735,38 @@ enum http_req_result http_req_feed(struct http_req_parser *p, const uint8_t *dat
 				if (++p->frame_bytes > HTTP_REQ_MAX_CHUNK_LINE)
 					FAIL(400);
 			}
-			switch (st) {
-			case S_CHUNK_SIZE:
-				if (cclass[c] & C_HEX) {
-					uint64_t room = p->max_body - p->req.body_received;
-					if (p->chunk_size > (UINT64_MAX >> 4))
-						FAIL(413);
-					p->chunk_size = (p->chunk_size << 4) | (uint64_t)hexval(c);
-					if (p->chunk_size > room)
-						FAIL(413);
-					p->chunk_digits = 1;
-				} else if (!p->chunk_digits) {
-					FAIL(400);  /* empty or non-hex chunk size */
-				} else if (c == '\r') {
-					p->state = S_CHUNK_SIZE_LF;
-				} else if (c == ';') {
-					p->state = S_CHUNK_EXT;
-				} else if (c == ' ' || c == '\t') {
-					p->state = S_CHUNK_SIZE_WS;
-				} else {
-					FAIL(400);
-				}
+			uint8_t pos = (uint8_t)(st - S_CHUNK_SIZE);
+			bool digits = p->chunk_digits;
+			switch (hc_chunk_byte(&pos, &p->chunk_size, &digits, c)) {
+			case HC_CKE_MORE:
+			case HC_CKE_DATA_END:
 				break;
-			case S_CHUNK_SIZE_WS:
-				if (c == ';')
-					p->state = S_CHUNK_EXT;
-				else if (c == '\r')
-					p->state = S_CHUNK_SIZE_LF;
-				else if (c != ' ' && c != '\t')
-					FAIL(400);
+			case HC_CKE_DIGIT:
+				if (p->chunk_size > p->max_body - p->req.body_received)
+					FAIL(413);
 				break;
-			case S_CHUNK_EXT:
-				/* chunk-ext content is ignored; only field bytes allowed */
-				if (c == '\r')
-					p->state = S_CHUNK_SIZE_LF;
-				else if (!(cclass[c] & C_VCHAR))
-					FAIL(400);
-				break;
-			case S_CHUNK_SIZE_LF:
-				if (c != '\n')
-					FAIL(400);
+			case HC_CKE_SIZE_END:
 				p->frame_bytes = 0;
 				if (p->chunk_size == 0) {
-					p->state = S_TRAILER_START;
+					pos = HC_CK_TR_START;
 				} else {
 					p->remaining = p->chunk_size;
 					p->state = S_CHUNK_DATA;
+					i++;
+					continue;
 				}
 				break;
-			case S_CHUNK_DATA_CR:
-				if (c != '\r')
-					FAIL(400);
-				p->state = S_CHUNK_DATA_LF;
-				break;
-			case S_CHUNK_DATA_LF:
-				if (c != '\n')
-					FAIL(400);
-				p->chunk_size = 0;
-				p->chunk_digits = 0;
-				p->state = S_CHUNK_SIZE;
-				break;
-			case S_TRAILER_START:
-				if (c == '\r')
-					p->state = S_TRAILER_END_LF;
-				else if (cclass[c] & C_TCHAR)
-					p->state = S_TRAILER_NAME;
-				else
-					FAIL(400);
-				break;
-			case S_TRAILER_NAME:
-				if (c == ':')
-					p->state = S_TRAILER_VALUE;
-				else if (!(cclass[c] & C_TCHAR))
-					FAIL(400);
-				break;
-			case S_TRAILER_VALUE:
-				if (c == '\r')
-					p->state = S_TRAILER_LF;
-				else if (!(cclass[c] & C_VCHAR))
-					FAIL(400);
-				break;
-			case S_TRAILER_LF:
-				if (c != '\n')
-					FAIL(400);
-				p->state = S_TRAILER_START;
-				break;
-			case S_TRAILER_END_LF:
-				if (c != '\n')
-					FAIL(400);
+			case HC_CKE_DONE:
 				p->state = S_DONE;
 				*consumed = i + 1;
 				return HTTP_REQ_COMPLETE;
+			case HC_CKE_OVERFLOW:
+				FAIL(413);
 			default:
-				FAIL(500);
+				FAIL(400);
 			}
+			p->chunk_digits = digits;
+			p->state = (uint8_t)(S_CHUNK_SIZE + pos);
 			break;
 		}
 		i++;
@@ -952,6 +787,34 @@ fail:
 	p->error_status = (uint16_t)status;
 	*consumed = i;
 	return HTTP_REQ_ERROR;
+}
+
+enum http_req_result http_req_feed(struct http_req_parser *p, const uint8_t *data,
+				   size_t len, size_t *consumed)
+{
+	if (p->state == S_START) {
+		/* the common case: a whole request at the start of a chunk */
+		size_t n = fast_request_line(p, data, data + len);
+		if (n) {
+			size_t at = 0;
+			int status = 0;
+			bool head_end = false;
+			long m = fast_fields(p, data, data + n, data + len, &head_end, &status, &at);
+			if (m < 0) {
+				p->state = S_ERROR;
+				p->error_status = (uint16_t)status;
+				*consumed = n + at;
+				return HTTP_REQ_ERROR;
+			}
+			size_t i = n + (size_t)m;
+			if (head_end)
+				return head_finish(p, i, consumed);
+			enum http_req_result r = feed_machine(p, data + i, len - i, consumed);
+			*consumed += i;
+			return r;
+		}
+	}
+	return feed_machine(p, data, len, consumed);
 }
 
 /* ---- path normalisation ------------------------------------------------ */
@@ -991,7 +854,6 @@ int http_path_sanitize(const char *target, size_t len, char *out, size_t out_cap
 	const char *t = target;
 	size_t n = len;
 
-	init_cclass();
 	/* absolute-form (RFC 9112 §3.2.2): drop scheme and authority */
 	size_t skip = 0;
 	if (n >= 7 && strncasecmp(t, "http://", 7) == 0)
@@ -1030,13 +892,13 @@ int http_path_sanitize(const char *target, size_t len, char *out, size_t out_cap
 	size_t k = implicit_root ? 0 : 1;  /* skip the leading '/' */
 	for (; k < n; k++) {
 		uint8_t c = (uint8_t)t[k];
-		if (!(cclass[c] & C_TARGET))
+		if (!(hc_class[c] & HC_TARGET))
 			return 400;  /* raw SP, CTL, NUL or non-ASCII */
 		if (c == '%') {
-			if (k + 2 >= n || !(cclass[(uint8_t)t[k + 1]] & C_HEX) ||
-			    !(cclass[(uint8_t)t[k + 2]] & C_HEX))
+			if (k + 2 >= n || !(hc_class[(uint8_t)t[k + 1]] & HC_HEX) ||
+			    !(hc_class[(uint8_t)t[k + 2]] & HC_HEX))
 				return 400;
-			c = (uint8_t)(hexval((uint8_t)t[k + 1]) << 4 | hexval((uint8_t)t[k + 2]));
+			c = (uint8_t)(hc_hexval((uint8_t)t[k + 1]) << 4 | hc_hexval((uint8_t)t[k + 2]));
 			k += 2;
 			if (c < 0x20 || c == 0x7f)
 				return 400;  /* %00 and other encoded controls */

@@ -83,12 +83,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <string.h>
+
+#include "http_chars.h"
 
 #define HTTP_REQ_DEFAULT_MAX_HEAD     8192u          /* bytes of request-line + fields */
 #define HTTP_REQ_DEFAULT_MAX_BODY     (1024u * 1024u) /* bytes of decoded body */
 #define HTTP_REQ_DEFAULT_TARGET_CAP   2048u          /* suggested target buffer size */
 #define HTTP_REQ_MAX_EMPTY_LINES      4u             /* CRLFs ignored before a request */
-#define HTTP_ELEM_MAX                 12u            /* longest list element we match */
 #define HTTP_REQ_MAX_CHUNK_LINE       1024u          /* chunk-size line incl. extensions */
 
 /* Request methods the server distinguishes; everything else is OTHER (405). */
@@ -139,44 +141,45 @@ struct http_request {
 	uint32_t head_len;         /* bytes of the head incl. final CRLF CRLF */
 };
 
-/* Per-connection parser state. Treat all fields but req/error_status as private. */
+/*
+ * Per-connection parser state. Treat all fields but req/error_status as
+ * private. Everything from `req` on is per request: http_req_next() clears
+ * it with one memset (all-zero is the start state), so keep the
+ * configuration above it.
+ */
 struct http_req_parser {
-	struct http_request req;
-	uint16_t error_status;     /* HTTP status to answer with on HTTP_REQ_ERROR */
-
 	/* configuration */
 	uint32_t max_head;
+	uint32_t tbuf_cap;
 	uint64_t max_body;
 	char *tbuf;                /* per-connection target buffer (caller memory) */
-	uint32_t tbuf_cap;
 	http_body_cb body_cb;
 	void *body_ctx;
 
-	/* state machine */
+	/* per request, zeroed by http_req_next() */
+	struct http_request req;
+	uint16_t error_status;     /* HTTP status to answer with on HTTP_REQ_ERROR */
 	uint8_t state;
 	uint8_t empty_lines;
 	uint8_t hdr_id;            /* known header being read (enum in .c) */
-	uint8_t name_mask;         /* candidate known header names still matching */
+	uint8_t name_miss;         /* known header names that no longer match (bits) */
 	uint8_t name_idx;          /* bytes of the field name read so far (saturating) */
-	uint8_t elem_idx;          /* list-element matcher: position */
-	uint8_t elem_flags;        /* list-element matcher: started / trailing ws */
-	uint8_t elem_count;        /* non-empty list elements in this field */
-	char elem_buf[HTTP_ELEM_MAX]; /* current list element, lowercased */
 	uint8_t version_major;
-	uint8_t method_mask;
+	uint8_t method_miss;       /* known methods that no longer match (bits) */
 	uint8_t method_idx;
 	uint8_t ver_idx;           /* position in "HTTP/d.d" */
 	bool target_split;         /* target is being collected in tbuf */
-	uint32_t tcopied;          /* target bytes already copied into tbuf */
 	bool saw_cl, saw_te, te_chunked, te_other, conn_close, conn_keep;
 	bool cl_overflow;
+	bool chunk_digits;         /* a size digit was seen on this chunk line */
+	struct hc_elem elem;       /* list-element matcher; flags also for CL/Host */
+	uint32_t tcopied;          /* target bytes already copied into tbuf */
 	uint32_t head_bytes;       /* head bytes consumed so far */
 	uint32_t frame_bytes;      /* bytes of this chunk line, or of the trailers */
 	const char *tgt_start;     /* start of the target in the current chunk */
 	uint64_t cl_value;
 	uint64_t remaining;        /* body bytes left (Content-Length or chunk) */
 	uint64_t chunk_size;
-	uint8_t chunk_digits;
 };
 
 /*
@@ -187,8 +190,15 @@ struct http_req_parser {
 void http_req_init(struct http_req_parser *p, const struct http_req_config *cfg,
 		   char *tbuf, uint32_t tbuf_cap, http_body_cb body_cb, void *body_ctx);
 
-/* Start the next request on the same connection (after HTTP_REQ_COMPLETE). */
-void http_req_next(struct http_req_parser *p);
+/*
+ * Start the next request on the same connection (after HTTP_REQ_COMPLETE):
+ * all-zero is the start state of the per-request part, so one memset
+ * (inline: it runs once per request).
+ */
+static inline void http_req_next(struct http_req_parser *p)
+{
+	memset(&p->req, 0, sizeof(*p) - offsetof(struct http_req_parser, req));
+}
 
 /*
  * Feed the next contiguous chunk of the stream. Returns as soon as the head

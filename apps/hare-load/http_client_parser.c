@@ -20,109 +20,29 @@ enum {
 	S_VALUE_LF,
 	S_BODY_LEN,
 	S_BODY_CLOSE,
-	S_CHUNK_SIZE,
-	S_CHUNK_SIZE_WS,
-	S_CHUNK_EXT,
-	S_CHUNK_SIZE_LF,
 	S_CHUNK_DATA,
-	S_CHUNK_DATA_CR,
-	S_CHUNK_DATA_LF,
-	S_TRAILER_START,
-	S_TRAILER_NAME,
-	S_TRAILER_VALUE,
-	S_TRAILER_LF,
-	S_TRAILER_END_LF,
+	/* chunked framing, in the order of enum hc_chunk_pos (http_chars.h) */
+	S_CHUNK_SIZE,
+	S_CHUNK_DATA_CR = S_CHUNK_SIZE + HC_CK_DATA_CR,
+	S_TRAILER_END_LF = S_CHUNK_SIZE + HC_CK_TR_END_LF,
 	S_DONE,
 	S_ERROR,
 };
 
-/* Fields that matter for framing and persistence. */
+/* Fields that matter for framing and persistence; bit (id - 1) of name_miss. */
 enum { H_OTHER = 0, H_CONTENT_LENGTH, H_TRANSFER_ENCODING, H_CONNECTION, H_COUNT };
 
-static const struct {
-	const char *name;
-	uint8_t len;
-} known_hdrs[H_COUNT] = {
+static const struct hc_known known_hdrs[H_COUNT] = {
 	[H_CONTENT_LENGTH] = { "content-length", 14 },
 	[H_TRANSFER_ENCODING] = { "transfer-encoding", 17 },
 	[H_CONNECTION] = { "connection", 10 },
 };
-#define NAME_MASK_ALL ((uint8_t)((1u << (H_COUNT - 1)) - 1))
 
 /* List elements looked for, per field (lowercase). */
 static const char *const elem_cands[H_COUNT][2] = {
 	[H_TRANSFER_ENCODING] = { "chunked", NULL },
 	[H_CONNECTION] = { "close", "keep-alive" },
 };
-static const uint8_t elem_lens[H_COUNT][2] = {
-	[H_TRANSFER_ENCODING] = { 7, 0 },
-	[H_CONNECTION] = { 5, 10 },
-};
-
-#define EF_STARTED 1u
-#define EF_WS      2u
-#define EF_BAD     4u
-
-#define C_TCHAR 1u
-#define C_VCHAR 2u  /* field content: VCHAR, obs-text, SP, HTAB */
-#define C_HEX   4u
-
-static uint8_t cclass[256];
-
-static void init_cclass(void)
-{
-	static bool done;
-	if (done)
-		return;
-	for (int c = 0; c < 256; c++) {
-		uint8_t f = 0;
-		bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-			     (c >= 'A' && c <= 'Z');
-		if (alnum || (c != 0 && strchr("!#$%&'*+-.^_`|~", c)))
-			f |= C_TCHAR;
-		if ((c >= 0x21 && c <= 0x7e) || c >= 0x80 || c == ' ' || c == '\t')
-			f |= C_VCHAR;
-		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
-			f |= C_HEX;
-		cclass[c] = f;
-	}
-	done = true;
-}
-
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
-/*
- * Length of the run of field-content bytes (VCHAR, obs-text, SP, HTAB) at s,
- * at most n: 16 bytes per step with SSE2 (long values such as User-Agent
- * or Date are the bulk of a head), a table loop otherwise.
- */
-static inline size_t scan_field_content(const uint8_t *s, size_t n)
-{
-	size_t k = 0;
-#ifdef __SSE2__
-	const __m128i c1f = _mm_set1_epi8(0x1f), tab = _mm_set1_epi8('\t');
-	const __m128i del = _mm_set1_epi8(0x7f);
-	for (; k + 16 <= n; k += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
-		__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x);  /* x <= 0x1f */
-		ctl = _mm_andnot_si128(_mm_cmpeq_epi8(x, tab), ctl);
-		ctl = _mm_or_si128(ctl, _mm_cmpeq_epi8(x, del));
-		unsigned m = (unsigned)_mm_movemask_epi8(ctl);
-		if (m)
-			return k + (size_t)__builtin_ctz(m);
-	}
-#endif
-	while (k < n && (cclass[s[k]] & C_VCHAR))
-		k++;
-	return k;
-}
-
-static inline uint8_t lower(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
-}
 
 const char *http_resp_error_name(enum http_resp_error e)
 {
@@ -176,7 +96,6 @@ void http_resp_begin(struct http_resp_parser *p, bool head_request)
 void http_resp_init(struct http_resp_parser *p, uint32_t max_head, http_resp_body_cb body_cb,
 		    void *body_ctx)
 {
-	init_cclass();
 	memset(p, 0, sizeof(*p));
 	p->max_head = max_head ? max_head : HTTP_RESP_DEFAULT_MAX_HEAD;
 	p->body_cb = body_cb;
@@ -184,48 +103,34 @@ void http_resp_init(struct http_resp_parser *p, uint32_t max_head, http_resp_bod
 	http_resp_begin(p, false);
 }
 
-static inline void elem_reset(struct http_resp_parser *p)
-{
-	p->elem_idx = 0;
-	p->elem_flags = 0;
-}
-
 /* A list element ended. false: invalid. */
 static bool elem_finish(struct http_resp_parser *p)
 {
 	if (p->hdr_id == H_CONTENT_LENGTH) {
 		/* every element of every Content-Length must be the same number */
-		if (!(p->elem_flags & EF_STARTED))
+		if (!(p->elem.flags & HC_EF_STARTED))
 			return false;
 		if (p->saw_cl && p->cl_cur != p->cl_value)
 			return false;
 		p->saw_cl = true;
 		p->cl_value = p->cl_cur;
 		p->cl_cur = 0;
-		p->elem_flags = 0;
+		p->elem.flags = 0;
 		return true;
 	}
-	if (p->elem_flags & EF_STARTED) {
-		int hit = -1;
-		if (p->elem_count < UINT8_MAX)
-			p->elem_count++;
-		if (!(p->elem_flags & EF_BAD))
-			for (int k = 0; k < 2; k++)
-				if (elem_lens[p->hdr_id][k] && elem_lens[p->hdr_id][k] == p->elem_idx &&
-				    memcmp(p->elem_buf, elem_cands[p->hdr_id][k], p->elem_idx) == 0)
-					hit = k;
-		if (p->hdr_id == H_TRANSFER_ENCODING) {
-			/* only the final coding decides the framing (§6.3 rule 4) */
-			p->saw_te = true;
-			p->te_final_chunked = hit == 0;
-		} else if (p->hdr_id == H_CONNECTION) {
-			if (hit == 0)
-				p->conn_close = true;
-			else if (hit == 1)
-				p->conn_keep = true;
-		}
+	int hit = hc_elem_finish(&p->elem, elem_cands[p->hdr_id]);
+	if (hit < 0)
+		return true;  /* empty element */
+	if (p->hdr_id == H_TRANSFER_ENCODING) {
+		/* only the final coding decides the framing (§6.3 rule 4) */
+		p->saw_te = true;
+		p->te_final_chunked = hit == 0;
+	} else if (p->hdr_id == H_CONNECTION) {
+		if (hit == 0)
+			p->conn_close = true;
+		else if (hit == 1)
+			p->conn_keep = true;
 	}
-	elem_reset(p);
 	return true;
 }
 
@@ -235,30 +140,21 @@ static inline __attribute__((always_inline)) bool value_byte(struct http_resp_pa
 {
 	if (c == ',')
 		return elem_finish(p);
-	if (c == ' ' || c == '\t') {
-		if (p->elem_flags & EF_STARTED)
-			p->elem_flags |= EF_WS;
-		return true;
-	}
 	if (p->hdr_id == H_CONTENT_LENGTH) {
-		if (c < '0' || c > '9' || (p->elem_flags & EF_WS))
+		if (c == ' ' || c == '\t') {
+			if (p->elem.flags & HC_EF_STARTED)
+				p->elem.flags |= HC_EF_WS;
+			return true;
+		}
+		if (c < '0' || c > '9' || (p->elem.flags & HC_EF_WS))
 			return false;
 		if (p->cl_cur > (UINT64_MAX - (uint64_t)(c - '0')) / 10)
 			return false;  /* longer than any body could be */
 		p->cl_cur = p->cl_cur * 10 + (uint64_t)(c - '0');
-		p->elem_flags |= EF_STARTED;
+		p->elem.flags |= HC_EF_STARTED;
 		return true;
 	}
-	if (p->elem_flags & EF_WS)
-		p->elem_flags |= EF_BAD;
-	p->elem_flags |= EF_STARTED;
-	if (p->elem_flags & EF_BAD)
-		return true;
-	/* keep the (lowercased) element; longer than any candidate: no match */
-	if (p->elem_idx < HTTP_RESP_ELEM_MAX)
-		p->elem_buf[p->elem_idx++] = (char)lower(c);
-	else
-		p->elem_flags |= EF_BAD;
+	hc_elem_byte(&p->elem, c);
 	return true;
 }
 
@@ -270,7 +166,7 @@ static bool value_done(struct http_resp_parser *p)
 		return elem_finish(p);
 	case H_TRANSFER_ENCODING:
 		elem_finish(p);
-		return p->elem_count > 0;  /* an empty Transfer-Encoding is invalid */
+		return p->elem.count > 0;  /* an empty Transfer-Encoding is invalid */
 	case H_CONNECTION:
 		return elem_finish(p);
 	}
@@ -321,19 +217,23 @@ static uint8_t head_done(struct http_resp_parser *p)
 
 /*
  * Fast paths: most heads arrive in one segment, so at the start of the
- * status line and of each field line we take the whole line at once with
- * tight loops. They accept only a complete, valid line within the head
- * bound; otherwise they return 0 having changed nothing and the
- * byte-at-a-time machine decides (same verdicts, same offsets; the
- * every-split tests compare both paths).
+ * status line we take the whole line at once, and at the start of a field
+ * line that line and all that follow, up to and including the empty line,
+ * with the vector scanners of http_chars.h (values of fields we do not use
+ * are only checked for control bytes, 32 at a time). They accept only
+ * complete, valid lines within the head bound; at the first other line they
+ * stop having changed nothing for it and the byte-at-a-time machine decides
+ * (same verdicts, same offsets; the every-split tests compare both paths).
  */
 
 /* "HTTP/1.d SP 3DIGIT [SP reason] CRLF". Returns bytes taken or 0. */
-static size_t fast_status_line(struct http_resp_parser *p, const uint8_t *s, size_t avail)
+static inline __attribute__((always_inline)) size_t
+fast_status_line(struct http_resp_parser *p, const uint8_t *s, const uint8_t *end)
 {
-	if (avail < 14 || memcmp(s, "HTTP/1.", 7) != 0 || s[7] < '0' || s[7] > '9' ||
-	    s[8] != ' ' || s[9] < '0' || s[9] > '9' || s[10] < '0' || s[10] > '9' ||
-	    s[11] < '0' || s[11] > '9')
+	size_t avail = (size_t)(end - s);
+	if (avail < 14 || (hc_load64(s) & 0x00ffffffffffffffull) != hc_str8("HTTP/1.\0") ||
+	    s[7] < '0' || s[7] > '9' || s[8] != ' ' || s[9] < '0' || s[9] > '9' || s[10] < '0' ||
+	    s[10] > '9' || s[11] < '0' || s[11] > '9')
 		return 0;
 	unsigned code = (unsigned)(s[9] - '0') * 100 + (unsigned)(s[10] - '0') * 10 +
 			(unsigned)(s[11] - '0');
@@ -341,11 +241,11 @@ static size_t fast_status_line(struct http_resp_parser *p, const uint8_t *s, siz
 		return 0;
 	size_t k = 12;
 	if (s[k] == ' ') {
-		k++;
-		while (k < avail && (cclass[s[k]] & C_VCHAR))
-			k++;
+		struct hc_win w;
+		hc_win_at(&w, s, s, end);
+		k = hc_win_span(&w, s, s, end, 13, HC_KIND_FIELD, HC_FIELD);
 	}
-	if (k + 1 >= avail || s[k] != '\r' || s[k + 1] != '\n')
+	if (k + 1 >= avail || !hc_crlf(s + k))
 		return 0;
 	if ((uint64_t)p->head_bytes + k + 2 > p->max_head)
 		return 0;
@@ -357,65 +257,115 @@ static size_t fast_status_line(struct http_resp_parser *p, const uint8_t *s, siz
 	return k + 2;
 }
 
-/* "name: value CRLF". Returns bytes taken, 0 to fall back, -1 with *at on error. */
-static long fast_field_line(struct http_resp_parser *p, const uint8_t *s, size_t avail,
-			    size_t *at)
+/* Known header id of a complete field name. */
+static inline uint8_t lookup_name(const uint8_t *s, size_t n)
 {
-	size_t j = 0;
-	while (j < avail && (cclass[s[j]] & C_TCHAR))
-		j++;
-	if (j == 0 || j >= avail || s[j] != ':')
-		return 0;
-	size_t k = j + 1 + scan_field_content(s + j + 1, avail - j - 1);
-	if (k + 1 >= avail || s[k] != '\r' || s[k + 1] != '\n')
-		return 0;
-	if ((uint64_t)p->head_bytes + k + 2 > p->max_head)
-		return 0;
-	uint8_t h = H_OTHER;
-	for (uint8_t c = 1; c < H_COUNT; c++)
-		if (known_hdrs[c].len == j) {
-			h = c;
-			for (size_t x = 0; x < j; x++)
-				if (lower(s[x]) != (uint8_t)known_hdrs[c].name[x]) {
-					h = H_OTHER;
-					break;
+	switch (n) {
+	case 10: return hc_name_eq(s, "connection", 10) ? H_CONNECTION : H_OTHER;
+	case 14: return hc_name_eq(s, "content-length", 14) ? H_CONTENT_LENGTH : H_OTHER;
+	case 17: return hc_name_eq(s, "transfer-encoding", 17) ? H_TRANSFER_ENCODING : H_OTHER;
+	default: return H_OTHER;
+	}
+}
+
+/*
+ * A known field's value q[j + 1 .. e) run through the byte machine's own
+ * steps (lists, repeated Content-Length). 0, or the offset of the byte at
+ * which the machine would fail. Out of line: rare, and it keeps the fast
+ * loop's registers free.
+ */
+static __attribute__((noinline)) size_t value_line(struct http_resp_parser *p, uint8_t h,
+						   const uint8_t *q, size_t j, size_t e)
+{
+	p->hdr_id = h;
+	p->cl_cur = 0;
+	p->elem.count = 0;
+	hc_elem_reset(&p->elem);
+	for (size_t x = j + 1; x < e; x++)
+		if (!value_byte(p, q[x]))
+			return x;
+	if (!value_done(p))
+		return e + 1;
+	return 0;
+}
+
+/*
+ * The loop of fast_fields(): whole field lines while each is ordinary, and
+ * the empty line. Stops at a known field whose value needs the byte
+ * machine's steps (*sl), with that line not taken.
+ */
+static inline __attribute__((always_inline)) size_t
+fast_lines(struct http_resp_parser *p, const uint8_t *base, const uint8_t *s,
+	   const uint8_t *end, bool *head_end, struct hc_line *sl)
+{
+	const uint8_t *q = s;
+	uint32_t hb = p->head_bytes;
+	const uint32_t max = p->max_head;
+
+	while (hc_next_line(&q, end, &hb, max, head_end)) {
+		/* one 32-byte window classifies the name and (most of) the value */
+		struct hc_win w;
+		size_t j = hc_field_name(&w, base, q, end);
+		if (j == 0)
+			break;
+		size_t e = hc_field_end(&w, base, q, end, j + 1);
+		if (e == 0 || hb + e + 2 > max)
+			break;
+		uint8_t h = lookup_name(q, j);
+		if (h != H_OTHER) {
+			size_t a = hc_skip_ows(q, j + 1, e), z = hc_trim_ows(q, a, e);
+			if (h == H_CONTENT_LENGTH && !p->saw_cl) {
+				/* the common case, one plain number */
+				if (hc_plain_number(q, a, z, &p->cl_value)) {
+					p->saw_cl = true;
+					goto next;
 				}
+			} else if (h == H_CONNECTION && z - a == 10 &&
+				   hc_name_eq(q + a, "keep-alive", 10)) {
+				p->conn_keep = true;
+				goto next;
+			} else if (h == H_CONNECTION && z - a == 5 && hc_name_eq(q + a, "close", 5)) {
+				p->conn_close = true;
+				goto next;
+			}
+			/* anything else: the caller runs the byte machine's steps */
+			*sl = (struct hc_line){ h, j, e };
 			break;
 		}
-	p->hdr_id = h;
-	if (h == H_CONTENT_LENGTH && !p->saw_cl) {
-		/* the common case, one plain number: trim OWS, read digits */
-		size_t a = j + 1, b = k, x;
-		while (a < b && (s[a] == ' ' || s[a] == '\t'))
-			a++;
-		while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
-			b--;
-		uint64_t v = 0;
-		for (x = a; x < b && b - a <= 19 && s[x] >= '0' && s[x] <= '9'; x++)
-			v = v * 10 + (uint64_t)(s[x] - '0');
-		if (a < b && x == b) {
-			p->saw_cl = true;
-			p->cl_value = v;
-			p->head_bytes += (uint32_t)(k + 2);
-			return (long)(k + 2);
-		}
+next:
+		hb += (uint32_t)(e + 2);
+		q += e + 2;
 	}
-	if (h != H_OTHER) {
-		p->cl_cur = 0;
-		p->elem_count = 0;
-		elem_reset(p);
-		for (size_t x = j + 1; x < k; x++)
-			if (!value_byte(p, s[x])) {
-				*at = x;
-				return -1;
-			}
-		if (!value_done(p)) {
-			*at = k + 1;
+	p->head_bytes = hb;
+	return (size_t)(q - s);
+}
+
+/*
+ * Field lines from s on, then the empty line ending the head. Returns the
+ * bytes of the whole lines taken; *head_end: the final CRLF was among them.
+ * -1: a line that is invalid exactly as the byte machine would find it,
+ * with *at the offset of the offending byte from s. The rare lines that
+ * need the machine's own steps (lists, repeated Content-Length) are run
+ * here, outside fast_lines(), whose loop then has no calls.
+ */
+static inline __attribute__((always_inline)) long
+fast_fields(struct http_resp_parser *p, const uint8_t *base, const uint8_t *s,
+	    const uint8_t *end, bool *head_end, size_t *at)
+{
+	size_t done = 0;
+	for (;;) {
+		struct hc_line sl = { 0, 0, 0 };
+		done += fast_lines(p, base, s + done, end, head_end, &sl);
+		if (sl.h == H_OTHER)
+			return (long)done;
+		size_t bad = value_line(p, sl.h, s + done, sl.j, sl.e);
+		if (bad) {
+			*at = done + bad;
 			return -1;
 		}
+		p->head_bytes += (uint32_t)(sl.e + 2);
+		done += sl.e + 2;
 	}
-	p->head_bytes += (uint32_t)(k + 2);
-	return (long)(k + 2);
 }
 
 /* Hand body bytes through. false: the callback aborted. */
@@ -429,8 +379,9 @@ static inline bool body_out(struct http_resp_parser *p, const uint8_t *d, size_t
 
 #define FAIL(kind) do { err = (kind); goto fail; } while (0)
 
-enum http_resp_result http_resp_feed(struct http_resp_parser *p, const uint8_t *data,
-				     size_t len, size_t *consumed)
+/* The byte-at-a-time machine (with the fast paths at line starts). */
+static __attribute__((noinline)) enum http_resp_result
+feed_machine(struct http_resp_parser *p, const uint8_t *data, size_t len, size_t *consumed)
 {
 	size_t i = 0;
 	enum http_resp_error err = HTTP_RESP_ERR_NONE;
@@ -460,7 +411,7 @@ enum http_resp_result http_resp_feed(struct http_resp_parser *p, const uint8_t *
 			uint8_t k = p->pos;
 			if (k == 0) {
 				p->head_bytes--;  /* the fast path counts the whole line */
-				size_t n = fast_status_line(p, data + i, len - i);
+				size_t n = fast_status_line(p, data + i, data + len);
 				if (n) {
 					i += n;
 					continue;
@@ -512,7 +463,7 @@ enum http_resp_result http_resp_feed(struct http_resp_parser *p, const uint8_t *
 		case S_REASON:
 			if (c == '\r')
 				p->state = S_STATUS_LF;
-			else if (!(cclass[c] & C_VCHAR))
+			else if (!(hc_class[c] & HC_FIELD))
 				FAIL(HTTP_RESP_ERR_PARSE);
 			break;
 
@@ -525,19 +476,25 @@ enum http_resp_result http_resp_feed(struct http_resp_parser *p, const uint8_t *
 		case S_LINE_START:
 			if (c == '\r') {
 				p->state = S_HDRS_LF;
-			} else if (cclass[c] & C_TCHAR) {
+			} else if (hc_class[c] & HC_TCHAR) {
 				p->head_bytes--;  /* counted by the fast path or reprocessed */
 				size_t at = 0;
-				long n = fast_field_line(p, data + i, len - i, &at);
-				if (n > 0) {
-					i += (size_t)n;
-					continue;
-				}
+				bool head_end = false;
+				long n = fast_fields(p, data, data + i, data + len, &head_end, &at);
 				if (n < 0) {
 					i += at;
 					FAIL(HTTP_RESP_ERR_PARSE);
 				}
-				p->name_mask = NAME_MASK_ALL;
+				i += (size_t)n;
+				if (head_end) {
+					i--;  /* as if at the LF of the empty line */
+					c = '\n';
+					st = S_HDRS_LF;
+					goto hdrs_lf;
+				}
+				if (n > 0)
+					continue;
+				p->name_miss = 0;
 				p->name_idx = 0;
 				p->state = S_NAME;
 				continue;
@@ -547,26 +504,17 @@ enum http_resp_result http_resp_feed(struct http_resp_parser *p, const uint8_t *
 			break;
 
 		case S_NAME:
-			if (cclass[c] & C_TCHAR) {
-				uint8_t lc = lower(c), m = p->name_mask;
-				for (int h = 1; m && h < H_COUNT; h++) {
-					uint8_t bit = (uint8_t)(1u << (h - 1));
-					if ((m & bit) && (p->name_idx >= known_hdrs[h].len ||
-							  (uint8_t)known_hdrs[h].name[p->name_idx] != lc))
-						m &= (uint8_t)~bit;
-				}
-				p->name_mask = m;
+			if (hc_class[c] & HC_TCHAR) {
+				hc_known_step(&p->name_miss, p->name_idx, hc_lower(c), known_hdrs,
+					      H_COUNT);
 				if (p->name_idx < UINT8_MAX)
 					p->name_idx++;
 			} else if (c == ':') {
-				p->hdr_id = H_OTHER;
-				for (int h = 1; h < H_COUNT; h++)
-					if ((p->name_mask & (1u << (h - 1))) &&
-					    known_hdrs[h].len == p->name_idx)
-						p->hdr_id = (uint8_t)h;
+				p->hdr_id = (uint8_t)hc_known_end(p->name_miss, p->name_idx,
+								  known_hdrs, H_COUNT);
 				p->cl_cur = 0;
-				p->elem_count = 0;
-				elem_reset(p);
+				p->elem.count = 0;
+				hc_elem_reset(&p->elem);
 				p->state = S_VALUE;
 			} else {
 				FAIL(HTTP_RESP_ERR_PARSE);
@@ -576,10 +524,10 @@ enum http_resp_result http_resp_feed(struct http_resp_parser *p, const uint8_t *
 		case S_VALUE:
 			if (c == '\r') {
 				p->state = S_VALUE_LF;
-			} else if (!(cclass[c] & C_VCHAR)) {
+			} else if (!(hc_class[c] & HC_FIELD)) {
 				FAIL(HTTP_RESP_ERR_PARSE);
 			} else if (p->hdr_id == H_OTHER) {
-				while (i + 1 < len && (cclass[data[i + 1]] & C_VCHAR) &&
+				while (i + 1 < len && (hc_class[data[i + 1]] & HC_FIELD) &&
 				       p->head_bytes < p->max_head) {
 					p->head_bytes++;
 					i++;
@@ -596,6 +544,7 @@ enum http_resp_result http_resp_feed(struct http_resp_parser *p, const uint8_t *
 			break;
 
 		case S_HDRS_LF: {
+hdrs_lf:
 			if (c != '\n')
 				FAIL(HTTP_RESP_ERR_PARSE);
 			uint8_t next = head_done(p);
@@ -643,110 +592,49 @@ enum http_resp_result http_resp_feed(struct http_resp_parser *p, const uint8_t *
 			continue;
 		}
 
-		case S_CHUNK_SIZE:
-		case S_CHUNK_SIZE_WS:
-		case S_CHUNK_EXT:
-		case S_CHUNK_SIZE_LF:
-			if (++p->line_bytes > HTTP_RESP_MAX_CHUNK_LINE)
-				FAIL(HTTP_RESP_ERR_PARSE);
-			if (st == S_CHUNK_SIZE) {
-				if (cclass[c] & C_HEX) {
-					if (p->chunk_size >> 60)
-						FAIL(HTTP_RESP_ERR_PARSE);  /* > 2^64-1 */
-					uint8_t v = (uint8_t)(c <= '9' ? c - '0' : lower(c) - 'a' + 10);
-					p->chunk_size = (p->chunk_size << 4) | v;
-					p->chunk_digits = true;
-				} else if (!p->chunk_digits) {
+		default: {
+			/*
+			 * Chunked framing: each size line (with extensions) is
+			 * bounded by HTTP_RESP_MAX_CHUNK_LINE, the trailer section
+			 * by max_head; trailers are syntax-checked and ignored.
+			 */
+			uint8_t pos = (uint8_t)(st - S_CHUNK_SIZE);
+			if (pos <= HC_CK_SIZE_LF) {
+				if (++p->line_bytes > HTTP_RESP_MAX_CHUNK_LINE)
 					FAIL(HTTP_RESP_ERR_PARSE);
-				} else if (c == '\r') {
-					p->state = S_CHUNK_SIZE_LF;
-				} else if (c == ';') {
-					p->state = S_CHUNK_EXT;
-				} else if (c == ' ' || c == '\t') {
-					p->state = S_CHUNK_SIZE_WS;
-				} else {
-					FAIL(HTTP_RESP_ERR_PARSE);
-				}
-			} else if (st == S_CHUNK_SIZE_WS) {
-				if (c == ';')
-					p->state = S_CHUNK_EXT;
-				else if (c == '\r')
-					p->state = S_CHUNK_SIZE_LF;
-				else if (c != ' ' && c != '\t')
-					FAIL(HTTP_RESP_ERR_PARSE);
-			} else if (st == S_CHUNK_EXT) {
-				if (c == '\r')
-					p->state = S_CHUNK_SIZE_LF;
-				else if (!(cclass[c] & C_VCHAR))
-					FAIL(HTTP_RESP_ERR_PARSE);
-			} else {
-				if (c != '\n')
-					FAIL(HTTP_RESP_ERR_PARSE);
+			} else if (pos >= HC_CK_TR_START) {
+				if (++p->head_bytes > p->max_head)
+					FAIL(HTTP_RESP_ERR_HEAD_TOO_LARGE);
+			}
+			bool digits = p->chunk_digits;
+			switch (hc_chunk_byte(&pos, &p->chunk_size, &digits, c)) {
+			case HC_CKE_MORE:
+			case HC_CKE_DIGIT:
+				break;
+			case HC_CKE_DATA_END:
+				p->line_bytes = 0;
+				break;
+			case HC_CKE_SIZE_END:
 				if (p->chunk_size == 0) {
 					p->head_bytes = 0;  /* trailer section bound starts */
-					p->state = S_TRAILER_START;
-				} else {
-					p->remaining = p->chunk_size;
-					p->state = S_CHUNK_DATA;
+					pos = HC_CK_TR_START;
+					break;
 				}
-			}
-			break;
-
-		case S_CHUNK_DATA_CR:
-			if (c != '\r')
-				FAIL(HTTP_RESP_ERR_PARSE);
-			p->state = S_CHUNK_DATA_LF;
-			break;
-
-		case S_CHUNK_DATA_LF:
-			if (c != '\n')
-				FAIL(HTTP_RESP_ERR_PARSE);
-			p->chunk_size = 0;
-			p->chunk_digits = false;
-			p->line_bytes = 0;
-			p->state = S_CHUNK_SIZE;
-			break;
-
-		default:
-			/* trailer section: syntax-checked, ignored, bounded by max_head */
-			if (++p->head_bytes > p->max_head)
-				FAIL(HTTP_RESP_ERR_HEAD_TOO_LARGE);
-			switch (st) {
-			case S_TRAILER_START:
-				if (c == '\r')
-					p->state = S_TRAILER_END_LF;
-				else if (cclass[c] & C_TCHAR)
-					p->state = S_TRAILER_NAME;
-				else
-					FAIL(HTTP_RESP_ERR_PARSE);
-				break;
-			case S_TRAILER_NAME:
-				if (c == ':')
-					p->state = S_TRAILER_VALUE;
-				else if (!(cclass[c] & C_TCHAR))
-					FAIL(HTTP_RESP_ERR_PARSE);
-				break;
-			case S_TRAILER_VALUE:
-				if (c == '\r')
-					p->state = S_TRAILER_LF;
-				else if (!(cclass[c] & C_VCHAR))
-					FAIL(HTTP_RESP_ERR_PARSE);
-				break;
-			case S_TRAILER_LF:
-				if (c != '\n')
-					FAIL(HTTP_RESP_ERR_PARSE);
-				p->state = S_TRAILER_START;
-				break;
-			case S_TRAILER_END_LF:
-				if (c != '\n')
-					FAIL(HTTP_RESP_ERR_PARSE);
+				p->remaining = p->chunk_size;
+				p->state = S_CHUNK_DATA;
+				i++;
+				continue;
+			case HC_CKE_DONE:
 				p->state = S_DONE;
 				i++;
 				goto complete;
 			default:
-				FAIL(HTTP_RESP_ERR_PARSE);
+				FAIL(HTTP_RESP_ERR_PARSE);  /* malformed, or a size over 2^64-1 */
 			}
+			p->chunk_digits = digits;
+			p->state = (uint8_t)(S_CHUNK_SIZE + pos);
 			break;
+		}
 		}
 		i++;
 	}
@@ -767,6 +655,62 @@ fail:
 	p->wire_bytes += i;
 	*consumed = i;
 	return HTTP_RESP_ERROR;
+}
+
+enum http_resp_result http_resp_feed(struct http_resp_parser *p, const uint8_t *data,
+				     size_t len, size_t *consumed)
+{
+	if (p->state == S_STATUS && p->pos == 0) {
+		/* the common case: a whole head at the start of a chunk */
+		size_t n = fast_status_line(p, data, data + len);
+		if (n) {
+			size_t at = 0;
+			bool head_end = false;
+			long m = fast_fields(p, data, data + n, data + len, &head_end, &at);
+			if (m < 0) {
+				p->state = S_ERROR;
+				p->error = HTTP_RESP_ERR_PARSE;
+				p->keep_alive = false;
+				p->wire_bytes += n + at;
+				*consumed = n + at;
+				return HTTP_RESP_ERROR;
+			}
+			size_t i = n + (size_t)m;
+			if (head_end) {
+				uint8_t next = head_done(p);
+				if (next == S_BODY_LEN && p->remaining <= len - i &&
+				    (p->body_cb == NULL || p->remaining == 0)) {
+					/* the whole body is here and nobody looks at it */
+					p->body_bytes += p->remaining;
+					i += p->remaining;
+					p->remaining = 0;
+					next = S_DONE;
+				}
+				if (next == S_DONE) {
+					p->state = S_DONE;
+					p->complete = true;
+					p->wire_bytes += i;
+					*consumed = i;
+					return HTTP_RESP_COMPLETE;
+				}
+				if (next == S_ERROR) {
+					/* the byte machine fails at the LF of the empty line */
+					p->state = S_ERROR;
+					p->error = HTTP_RESP_ERR_PARSE;
+					p->keep_alive = false;
+					p->wire_bytes += i - 1;
+					*consumed = i - 1;
+					return HTTP_RESP_ERROR;
+				}
+				p->state = next;
+			}
+			p->wire_bytes += i;
+			enum http_resp_result r = feed_machine(p, data + i, len - i, consumed);
+			*consumed += i;
+			return r;
+		}
+	}
+	return feed_machine(p, data, len, consumed);
 }
 
 enum http_resp_result http_resp_eof(struct http_resp_parser *p)

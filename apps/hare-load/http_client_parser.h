@@ -46,8 +46,9 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "http_chars.h"
+
 #define HTTP_RESP_DEFAULT_MAX_HEAD 65536u  /* status line + fields, and trailers */
-#define HTTP_RESP_ELEM_MAX         12u     /* longest list element we match */
 #define HTTP_RESP_MAX_CHUNK_LINE   4096u   /* chunk-size line incl. extensions */
 
 enum http_resp_result {
@@ -100,12 +101,9 @@ struct http_resp_parser {
 	uint8_t pos;                /* position in the status line */
 	uint8_t version_major;
 	uint8_t hdr_id;
-	uint8_t name_mask;
+	uint8_t name_miss;          /* known names that no longer match (bits) */
 	uint8_t name_idx;
-	uint8_t elem_idx;
-	uint8_t elem_flags;
-	uint8_t elem_count;         /* non-empty list elements in this field */
-	char elem_buf[HTTP_RESP_ELEM_MAX]; /* current list element, lowercased */
+	struct hc_elem elem;        /* list-element matcher (RFC 9110 §5.6.1) */
 	bool saw_cl, te_final_chunked, saw_te, conn_close, conn_keep;
 	uint16_t code;              /* status code being parsed */
 	uint32_t head_bytes;        /* head (or trailer section) bytes so far */

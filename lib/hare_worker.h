@@ -22,6 +22,7 @@
 #include "hare_config.h"
 #include "hare_stats.h"
 #include "arp.h"
+#include "mbuf_stash.h"
 
 #define HARE_RX_BURST 32
 #define HARE_TX_BURST 32
@@ -52,6 +53,7 @@ struct hare_worker {
 	hare_tx_burst_fn tx_burst;
 	void *tx_ctx;
 	struct rte_mbuf *tx_buf[HARE_TX_BURST];
+	struct hare_mbuf_stash stash;    /* free mbufs of pool (mbuf_stash.h) */
 	struct hare_stats stats;
 
 	/* slow path */
@@ -127,11 +129,27 @@ hare_tx_enqueue(struct hare_worker *w, struct rte_mbuf *m)
 static inline struct rte_mbuf *
 hare_alloc_mbuf(struct hare_worker *w)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+	struct rte_mbuf *m = hare_stash_alloc(&w->stash, w->pool);
 
 	if (unlikely(m == NULL))
 		w->stats.drop_no_mbuf++;
 	return m;
+}
+
+/* Free one segment (m->next is not followed) the stack no longer needs:
+ * into the worker's stash (mbuf_stash.h). */
+static inline void
+hare_free_seg(struct hare_worker *w, struct rte_mbuf *m)
+{
+	hare_stash_free_seg(&w->stash, w->pool, m);
+}
+
+/* Free mbufs the worker keeps for reuse: pool objects that count as in
+ * use but are free (leak checks subtract them). */
+static inline unsigned
+hare_mbuf_stash_count(const struct hare_worker *w)
+{
+	return w->stash.n;
 }
 
 #endif

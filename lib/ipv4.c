@@ -120,7 +120,9 @@ hare_ipv4_input(struct hare_worker *w, struct rte_mbuf *m)
 		w->stats.drop_ttl++;
 		goto drop;
 	}
-	if (unlikely(hare_config_ip_index(w->cfg, ip->dst_addr) < 0)) {
+	/* the first address inline: a worker usually has just one */
+	if (unlikely(!(w->cfg->n_ips > 0 && w->cfg->ips[0].addr == ip->dst_addr) &&
+		     hare_config_ip_index(w->cfg, ip->dst_addr) < 0)) {
 		w->stats.drop_not_for_us++;
 		goto drop;
 	}
@@ -163,42 +165,10 @@ drop:
 	rte_pktmbuf_free(m);
 }
 
-/* On-link (one of our prefixes) or the gateway; inlined into the output
- * path, where it runs for every frame. */
-static inline uint32_t
-ipv4_next_hop(const struct hare_config *cfg, uint32_t dst)
-{
-	for (unsigned i = 0; i < cfg->n_ips; i++)
-		if (((dst ^ cfg->ips[i].addr) & cfg->ips[i].netmask) == 0)
-			return dst;
-	return cfg->gateway;
-}
-
 uint32_t
 hare_ipv4_next_hop(const struct hare_worker *w, uint32_t dst)
 {
-	return ipv4_next_hop(w->cfg, dst);
-}
-
-/* The next hop's ARP entry when it is RESOLVED and fresh, else NULL (then
- * hare_arp_output() decides: refresh request, hold, resolve). The hint
- * (the entry used last) skips the hash probe for the usual single next
- * hop; entries are never deleted, only taken over, so checking the IP is
- * enough to validate it. */
-static inline const struct hare_arp_entry *
-ipv4_arp_fresh(struct hare_worker *w, uint32_t nh)
-{
-	struct hare_arp_entry *e = &w->arp.entries[w->arp.hint];
-
-	if (unlikely(e->ip != nh || e->state != HARE_ARP_RESOLVED)) {
-		e = hare_arp_lookup(w, nh);
-		if (e == NULL)
-			return NULL;
-		w->arp.hint = (uint32_t)(e - w->arp.entries);
-	}
-	if (unlikely(e->state != HARE_ARP_RESOLVED || w->now_ms >= e->expire_ms))
-		return NULL;
-	return e;
+	return hare_ipv4_route(w->cfg, dst);
 }
 
 int
@@ -216,7 +186,7 @@ hare_ipv4_output(struct hare_worker *w, struct rte_mbuf *m, uint32_t src,
 		rte_pktmbuf_free(m);
 		return -EMSGSIZE;
 	}
-	nh = ipv4_next_hop(w->cfg, dst);
+	nh = hare_ipv4_route(w->cfg, dst);
 	if (unlikely(nh == 0)) {
 		w->stats.drop_no_route++;
 		rte_pktmbuf_free(m);
@@ -225,7 +195,7 @@ hare_ipv4_output(struct hare_worker *w, struct rte_mbuf *m, uint32_t src,
 	/* Next hop known: prepend Ethernet and IPv4 headers in one step and
 	 * queue the frame here; otherwise the IPv4 header only, and ARP
 	 * frames it (or holds it) as usual. */
-	e = ipv4_arp_fresh(w, nh);
+	e = hare_ipv4_arp_fresh(w, nh);
 	if (likely(e != NULL && rte_pktmbuf_headroom(m) >= l2 + sizeof(*ip))) {
 		struct rte_ether_hdr *eh;
 
@@ -246,39 +216,23 @@ hare_ipv4_output(struct hare_worker *w, struct rte_mbuf *m, uint32_t src,
 			return -ENOBUFS;
 		}
 	}
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = 0;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)len);
-	ip->packet_id = rte_cpu_to_be_16(w->ip_id++);
-	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-	ip->time_to_live = HARE_IPV4_DEFAULT_TTL;
-	ip->next_proto_id = proto;
-	ip->hdr_checksum = 0;
-	ip->src_addr = src;
-	ip->dst_addr = dst;
-	m->l2_len = l2;
-	m->l3_len = sizeof(*ip);
-
 	if (proto == IPPROTO_TCP) {
 		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
-		uint32_t sum = hare_phdr_sum(src, dst, IPPROTO_TCP, (uint16_t)(len - sizeof(*ip)));
+		uint32_t l4 = len - sizeof(*ip);
+		uint16_t raw = 0;
 
-		if (w->offloads & HARE_OFFLOAD_TCP_CKSUM) {
-			/* the NIC completes it from the pseudo-header sum */
-			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
-			th->cksum = (uint16_t)sum;
-		} else {
-			th->cksum = 0;
-			sum += hare_raw_cksum_mbuf(m, (uint32_t)((char *)th - rte_pktmbuf_mtod(m, char *)),
-						   len - sizeof(*ip));
-			sum = (sum & 0xffff) + (sum >> 16);
-			th->cksum = (uint16_t)~sum;
+		th->cksum = 0;
+		if (!(w->offloads & HARE_OFFLOAD_TCP_CKSUM)) {
+			/* a lone header mbuf (ACKs, small segments): summed inline */
+			if (likely(m->next == NULL))
+				raw = hare_raw_cksum(th, l4);
+			else
+				raw = hare_raw_cksum_mbuf(m, (uint32_t)((char *)th -
+							 rte_pktmbuf_mtod(m, char *)), l4);
 		}
+		hare_ipv4_tcp_cksum(w, m, th, src, dst, l4, raw);
 	}
-	if (w->offloads & HARE_OFFLOAD_IPV4_CKSUM)
-		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
-	else
-		ip->hdr_checksum = hare_ipv4_hdr_cksum20(ip);
+	hare_ipv4_fill(w, m, ip, src, dst, proto, len);
 
 	if (likely(e != NULL))
 		hare_tx_enqueue(w, m);

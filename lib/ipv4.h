@@ -9,8 +9,10 @@
 #include <stdint.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_tcp.h>
 
-struct hare_worker;
+#include "hare_worker.h"
+#include "cksum.h"
 
 #define HARE_IPV4_DEFAULT_TTL 64
 
@@ -37,5 +39,82 @@ uint16_t hare_raw_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t le
 /* Next hop for dst: dst itself if on one of our prefixes, else the gateway,
  * else 0 (no route). */
 uint32_t hare_ipv4_next_hop(const struct hare_worker *w, uint32_t dst);
+
+/* ---- inline pieces of the output path, shared with tcp_out.c's ACK
+ * builder so both write the same bytes ---- */
+
+/* On-link (one of our prefixes) or the gateway (0: no route). */
+static inline uint32_t
+hare_ipv4_route(const struct hare_config *cfg, uint32_t dst)
+{
+	for (unsigned i = 0; i < cfg->n_ips; i++)
+		if (((dst ^ cfg->ips[i].addr) & cfg->ips[i].netmask) == 0)
+			return dst;
+	return cfg->gateway;
+}
+
+/* The next hop's ARP entry when it is RESOLVED and fresh, else NULL (then
+ * hare_arp_output() decides: refresh request, hold, resolve). The hint
+ * (the entry used last) skips the hash probe for the usual single next
+ * hop; entries are never deleted, only taken over, so checking the IP is
+ * enough to validate it. */
+static inline const struct hare_arp_entry *
+hare_ipv4_arp_fresh(struct hare_worker *w, uint32_t nh)
+{
+	struct hare_arp_entry *e = &w->arp.entries[w->arp.hint];
+
+	if (unlikely(e->ip != nh || e->state != HARE_ARP_RESOLVED)) {
+		e = hare_arp_lookup(w, nh);
+		if (e == NULL)
+			return NULL;
+		w->arp.hint = (uint32_t)(e - w->arp.entries);
+	}
+	if (unlikely(e->state != HARE_ARP_RESOLVED || w->now_ms >= e->expire_ms))
+		return NULL;
+	return e;
+}
+
+/* Fill the IPv4 header ip (IHL 5, DF, TTL 64) of a datagram of len bytes
+ * in all, and its checksum or the offload request in m. */
+static inline void
+hare_ipv4_fill(struct hare_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
+	       uint32_t src, uint32_t dst, uint8_t proto, uint32_t len)
+{
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)len);
+	ip->packet_id = rte_cpu_to_be_16(w->ip_id++);
+	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = HARE_IPV4_DEFAULT_TTL;
+	ip->next_proto_id = proto;
+	ip->hdr_checksum = 0;
+	ip->src_addr = src;
+	ip->dst_addr = dst;
+	m->l2_len = sizeof(struct rte_ether_hdr);
+	m->l3_len = sizeof(*ip);
+	if (w->offloads & HARE_OFFLOAD_IPV4_CKSUM)
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	else
+		ip->hdr_checksum = hare_ipv4_hdr_cksum20(ip);
+}
+
+/* The TCP checksum field of segment th (l4_len bytes, checksum field 0),
+ * or the pseudo-header sum the NIC completes (TX offload). raw = the
+ * folded sum of the segment's bytes (ignored with the offload). */
+static inline void
+hare_ipv4_tcp_cksum(struct hare_worker *w, struct rte_mbuf *m, struct rte_tcp_hdr *th,
+		    uint32_t src, uint32_t dst, uint32_t l4_len, uint16_t raw)
+{
+	uint32_t sum = hare_phdr_sum(src, dst, IPPROTO_TCP, (uint16_t)l4_len);
+
+	if (w->offloads & HARE_OFFLOAD_TCP_CKSUM) {
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+		th->cksum = (uint16_t)sum;
+	} else {
+		sum += raw;
+		sum = (sum & 0xffff) + (sum >> 16);
+		th->cksum = (uint16_t)~sum;
+	}
+}
 
 #endif

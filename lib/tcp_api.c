@@ -202,7 +202,7 @@ sndq_append(struct hare_tcp_conn *c, struct rte_mbuf *s)
 		       rte_pktmbuf_mtod(s, char *), n);
 		t->data_len = (uint16_t)(t->data_len + n);
 		t->pkt_len = t->data_len;
-		rte_pktmbuf_free_seg(s);
+		hare_free_seg(c->w, s);
 		return;
 	}
 	if (t)
@@ -231,7 +231,7 @@ hare_tcp_send(struct hare_tcp_conn *c, struct rte_mbuf *m)
 		m->nb_segs = 1;
 		m->pkt_len = m->data_len;
 		if (m->data_len == 0)
-			rte_pktmbuf_free_seg(m);
+			hare_free_seg(c->w, m);
 		else
 			sndq_append(c, m);
 		m = next;

@@ -96,9 +96,12 @@ static bool
 tcp_parse_options(struct tcp_seg *s, const uint8_t *o, uint32_t len)
 {
 	bool syn = s->flags & TH_SYN;
+	uint32_t w0;
 
-	/* the common case: NOP NOP TS (RFC 7323 Appendix A layout) */
-	if (len == 12 && o[0] == 1 && o[1] == 1 && o[2] == TCP_OPT_TS && o[3] == 10) {
+	/* the common case: NOP NOP TS (RFC 7323 Appendix A layout), its
+	 * first four bytes compared as one word */
+	memcpy(&w0, o, 4); /* len >= 4: the data offset is in 32-bit words */
+	if (len == 12 && w0 == RTE_BE32(0x0101080au)) {
 		uint32_t v, e;
 
 		memcpy(&v, o + 4, 4); memcpy(&e, o + 8, 4);
@@ -173,14 +176,14 @@ tcp_parse_options(struct tcp_seg *s, const uint8_t *o, uint32_t len)
 
 /* ---- shared pieces ------------------------------------------------- */
 
-/* Free a received mbuf: inline for the usual single segment (an ACK),
- * rte_pktmbuf_free() for chains. */
+/* Free a received mbuf: into the worker's stash for the usual single
+ * segment (an ACK), rte_pktmbuf_free() for chains. */
 static inline void
 tcp_free_seg_mbuf(struct hare_worker *w, struct tcp_seg *s)
 {
 	if (s->m) {
 		if (likely(s->m->next == NULL))
-			rte_pktmbuf_free_seg(s->m); /* inline, for the usual single segment */
+			hare_free_seg(w, s->m); /* the usual single segment: to the stash */
 		else
 			rte_pktmbuf_free(s->m);
 		s->m = NULL;
@@ -630,8 +633,16 @@ tcp_finish(struct hare_worker *w, struct hare_tcp_conn *c)
 	/* skip the output pass when it has nothing to do (the common
 	 * in-order data segment whose ACK is delayed) */
 	if ((c->flags & (TF_ACKNOW | TF_WND_UPDATE | TF_FIN_QUEUED)) ||
-	    c->snd_buffered != c->snd_nxt - c->snd_una)
-		tcp_output(w, c);
+	    c->snd_buffered != c->snd_nxt - c->snd_una) {
+		/* ESTABLISHED, every queued byte sent, no FIN to send: the
+		 * output pass would find nothing but the ACK (no persist
+		 * either: all data is in flight), so send just that */
+		if (c->state == HARE_TCP_ESTABLISHED && !(c->flags & TF_FIN_QUEUED) &&
+		    c->snd_nxt == c->snd_max && c->snd_buffered == c->snd_nxt - c->snd_una)
+			tcp_send_ack(w, c);
+		else
+			tcp_output(w, c);
+	}
 	if ((c->flags & TF_DELACK) && !(c->flags & TF_DEAD))
 		tcp_arm_delack(w, c);
 }

@@ -80,7 +80,7 @@ attach_payload(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *
 		if (q == NULL)
 			return -EINVAL;
 		n = RTE_MIN((uint32_t)q->data_len - off, len);
-		ind = rte_pktmbuf_alloc(w->pool);
+		ind = hare_stash_alloc(&w->stash, w->pool);
 		if (unlikely(ind == NULL)) {
 			w->stats.drop_no_mbuf++;
 			return -ENOBUFS;
@@ -271,9 +271,80 @@ tcp_xmit(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t 
 	return 0;
 }
 
+/* A pure ACK written straight into one fresh mbuf: Ethernet, IPv4 and
+ * TCP headers in place, the TCP checksum summed over a header of constant
+ * length. The same bytes and side effects as tcp_xmit(.., TH_ACK) +
+ * hare_ipv4_output() (they share the header fillers in ipv4.h), without
+ * their general cases: no payload, no SACK blocks (RFC 2018 needs
+ * build_sack), and the next hop's MAC known (the ARP hint) — else false,
+ * and the caller takes the general path. */
+static bool
+tcp_ack_direct(struct hare_worker *w, struct hare_tcp_conn *c)
+{
+	const uint32_t l2 = sizeof(struct rte_ether_hdr), l3 = sizeof(struct rte_ipv4_hdr);
+	const bool ts = c->opt & TO_TS;
+	const uint32_t hlen = sizeof(struct rte_tcp_hdr) + (ts ? 12 : 0);
+	const struct hare_arp_entry *e;
+	struct rte_ether_hdr *eh;
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *th;
+	struct rte_mbuf *m;
+	uint32_t nh, win, edge;
+
+	if (unlikely((c->opt & TO_SACK) && c->ooo_head))
+		return false;
+	nh = hare_ipv4_route(w->cfg, c->t.raddr);
+	if (unlikely(nh == 0 || l3 + hlen > w->cfg->mtu))
+		return false;
+	e = hare_ipv4_arp_fresh(w, nh);
+	if (unlikely(e == NULL))
+		return false;
+	m = hare_alloc_mbuf(w);
+	if (unlikely(m == NULL))
+		return true; /* counted; tcp_xmit would fail the same way */
+	m->data_len = (uint16_t)(l2 + l3 + hlen);
+	m->pkt_len = l2 + l3 + hlen;
+	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	ip = (struct rte_ipv4_hdr *)(eh + 1);
+	th = (struct rte_tcp_hdr *)(ip + 1);
+
+	win = RTE_MIN(tcp_rcv_window(c, w) >> c->rcv_wscale, 65535u);
+	th->src_port = c->t.lport;
+	th->dst_port = c->t.rport;
+	th->sent_seq = rte_cpu_to_be_32(c->snd_nxt);
+	th->recv_ack = rte_cpu_to_be_32(c->rcv_nxt);
+	th->data_off = (uint8_t)((hlen / 4) << 4);
+	th->tcp_flags = TH_ACK;
+	th->rx_win = rte_cpu_to_be_16((uint16_t)win);
+	th->cksum = 0;
+	th->tcp_urp = 0;
+	if (ts)
+		put_ts((uint8_t *)(th + 1), tcp_now(w) + c->ts_offset, c->ts_recent);
+	hare_ipv4_tcp_cksum(w, m, th, c->t.laddr, c->t.raddr, hlen,
+			    (w->offloads & HARE_OFFLOAD_TCP_CKSUM) ? 0 :
+			    ts ? hare_raw_cksum(th, 32) : hare_raw_cksum(th, 20));
+	hare_ipv4_fill(w, m, ip, c->t.laddr, c->t.raddr, IPPROTO_TCP, l3 + hlen);
+	rte_ether_addr_copy(&e->mac, &eh->dst_addr);
+	rte_ether_addr_copy(&w->mac, &eh->src_addr);
+	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+
+	/* what tcp_xmit records for every segment carrying an ACK */
+	edge = c->rcv_nxt + (win << c->rcv_wscale);
+	c->last_ack_sent = c->rcv_nxt;
+	if (SEQ_GT(edge, c->rcv_adv))
+		c->rcv_adv = edge;
+	c->flags &= ~(TF_ACKNOW | TF_DELACK | TF_WND_UPDATE);
+	c->t_delack = 0;
+	w->stats.tcp_tx_segments++;
+	hare_tx_enqueue(w, m);
+	return true;
+}
+
 void
 tcp_send_ack(struct hare_worker *w, struct hare_tcp_conn *c)
 {
+	if (likely(tcp_ack_direct(w, c)))
+		return;
 	tcp_xmit(w, c, c->snd_nxt, 0, TH_ACK);
 }
 
@@ -357,7 +428,7 @@ tcp_sndq_free_acked(struct hare_tcp_conn *c, uint32_t bytes)
 			q->next = NULL;
 			if (c->snd_cur == q)
 				c->snd_cur = NULL;
-			rte_pktmbuf_free_seg(q);
+			hare_free_seg(c->w, q);
 		} else {
 			q->data_off = (uint16_t)(q->data_off + bytes);
 			q->data_len = (uint16_t)(q->data_len - bytes);
@@ -380,7 +451,7 @@ tcp_sndq_purge(struct hare_tcp_conn *c)
 		struct rte_mbuf *n = q->next;
 
 		q->next = NULL;
-		rte_pktmbuf_free_seg(q);
+		hare_free_seg(c->w, q);
 		q = n;
 	}
 	c->sndq_head = c->sndq_tail = c->snd_cur = NULL;

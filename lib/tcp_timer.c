@@ -41,6 +41,7 @@ tcp_mem_sample(struct hare_worker *w)
 	free_n = rte_mempool_get_ops(w->pool->ops_index)->get_count(w->pool);
 	if (w->pool->cache_size != 0 && rte_lcore_id() < RTE_MAX_LCORE)
 		free_n += w->pool->local_cache[rte_lcore_id()].len;
+	free_n += hare_mbuf_stash_count(w);
 	if (free_n > size)
 		free_n = size;
 	x->pool_free = free_n;

@@ -86,6 +86,7 @@ hare_worker_fini(struct hare_worker *w)
 	hare_tcp_worker_fini(w);
 	hare_arp_flush_all(w);
 	hare_worker_tx_flush(w);
+	hare_stash_drain(&w->stash, w->pool);
 	rte_ring_free(w->arp_inbox);
 	w->arp_inbox = NULL;
 }
@@ -115,14 +116,15 @@ hare_worker_tx_flush(struct hare_worker *w)
 void
 hare_worker_input(struct hare_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
-	if (n > 0)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[0], void *));
+	if (n == 0)
+		return;
+	rte_prefetch0(rte_pktmbuf_mtod(pkts[0], void *));
+	w->stats.rx_packets += n;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		w->stats.rx_packets++;
 		w->stats.rx_bytes += rte_pktmbuf_pkt_len(m);
 		hare_eth_input(w, m);
 	}

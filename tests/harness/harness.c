@@ -85,6 +85,7 @@ ht_rig_free(struct ht_rig *r)
 		hare_worker_fini(r->w);
 		ht_drain_tx(r);
 		rte_free(r->w);
+		r->w = NULL; /* fini drained the stash: count the pool alone */
 	}
 	assert_int_equal(ht_mbufs_in_use(r), 0);
 	rte_mempool_free(r->pool);
@@ -94,7 +95,8 @@ ht_rig_free(struct ht_rig *r)
 unsigned
 ht_mbufs_in_use(const struct ht_rig *r)
 {
-	return rte_mempool_in_use_count(r->pool);
+	/* the worker's stash holds free mbufs (lib/mbuf_stash.h) */
+	return rte_mempool_in_use_count(r->pool) - (r->w ? hare_mbuf_stash_count(r->w) : 0);
 }
 
 void

@@ -113,6 +113,8 @@ ht_take_all_mbufs(struct ht_rig *r, struct rte_mbuf ***out)
 	unsigned n = 0;
 
 	assert_non_null(ms);
+	if (r->w)
+		hare_stash_drain(&r->w->stash, r->pool); /* its mbufs too */
 	while (n <= r->pool_size && (ms[n] = rte_pktmbuf_alloc(r->pool)) != NULL)
 		n++;
 	assert_null(rte_pktmbuf_alloc(r->pool));

@@ -48,7 +48,7 @@ static void
 b_data(struct hare_tcp_conn *c, struct rte_mbuf *m)
 {
 	if (m != NULL)
-		rte_pktmbuf_free(m);
+		hare_tcp_free_mbuf(c, m);
 	if (app.close_on_data && m != NULL)
 		hare_tcp_close(c);
 }

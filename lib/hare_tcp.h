@@ -117,6 +117,13 @@ uint32_t hare_tcp_send_space(const struct hare_tcp_conn *c);
 /* With HARE_TCP_OPS_MANUAL_RECV: the application is done with bytes of
  * delivered data; the receive window reopens by that much. */
 void hare_tcp_recved(struct hare_tcp_conn *c, uint32_t bytes);
+/* Free a delivered mbuf (chain) the application is done with: the same as
+ * rte_pktmbuf_free(m), only cheaper. Segments from c's worker's pool go to
+ * that worker's mbuf stash, where the stack's next ACK or data segment
+ * picks them up without a mempool round trip. Call it on c's worker, from
+ * a callback or while c (any state, also after close) has not been
+ * reported closed; m may be NULL. */
+void hare_tcp_free_mbuf(struct hare_tcp_conn *c, struct rte_mbuf *m);
 
 /* Close the sending direction: FIN after all queued data. Receiving goes
  * on. Returns 0, or -ENOTCONN when already shut down / not connected. */

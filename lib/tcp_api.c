@@ -291,6 +291,21 @@ hare_tcp_send_bytes(struct hare_tcp_conn *c, const void *buf, uint32_t len)
 }
 
 void
+hare_tcp_free_mbuf(struct hare_tcp_conn *c, struct rte_mbuf *m)
+{
+	struct hare_worker *w = c->w;
+
+	/* rte_pktmbuf_free()'s walk, each segment through the stash
+	 * (mbuf_stash.h: refcount, foreign pools and detaching handled) */
+	while (m != NULL) {
+		struct rte_mbuf *n = m->next;
+
+		hare_free_seg(w, m);
+		m = n;
+	}
+}
+
+void
 hare_tcp_recved(struct hare_tcp_conn *c, uint32_t bytes)
 {
 	uint32_t before, after;

@@ -33,7 +33,7 @@ echo_data(struct hare_tcp_conn *c, struct rte_mbuf *m)
 	if (rc < 0) {
 		/* Cannot happen while snd_buf >= rcv_buf (echo_service_config);
 		 * if it does, the stream cannot stay byte-exact: reset it. */
-		rte_pktmbuf_free(m);
+		hare_tcp_free_mbuf(c, m);
 		hare_tcp_abort(c);
 	}
 }

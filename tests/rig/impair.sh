@@ -45,6 +45,8 @@ IMPAIR_STACK_MAC=02:00:c6:12:00:01
 IMPAIR_MID_MAC0=02:00:c6:12:01:00
 IMPAIR_MID_MAC1=02:00:c6:12:01:01
 IMPAIR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=netns.sh
+source "$IMPAIR_ROOT/tests/rig/netns.sh"
 : "${HARE_IMPAIR_BIN:=$IMPAIR_ROOT/build/tests/tools/hare-impair}"
 : "${HARE_IMPAIR_LOG:=/tmp/hare-impair-$IMPAIR_NS_MID.log}"
 
@@ -63,15 +65,6 @@ _impair_offloads_off() {
 	fi
 }
 
-_impair_ns_create() {
-	local ns=$1
-	ip netns add "$ns" || return 1
-	ip -n "$ns" link set lo up || return 1
-	if [ -d /proc/sys/net/ipv6 ]; then
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-			net.ipv6.conf.default.disable_ipv6=1 >/dev/null || return 1
-	fi
-}
 
 # PID of the hare-impair process ($HARE_IMPAIR_BIN) in hare-mid, if any.
 impair_pid() {
@@ -111,9 +104,9 @@ impair_up() {
 	fi
 
 	{
-		_impair_ns_create "$IMPAIR_NS_PEER" &&
-		_impair_ns_create "$IMPAIR_NS_MID" &&
-		_impair_ns_create "$IMPAIR_NS_STACK" &&
+		hare_netns_create "$IMPAIR_NS_PEER" &&
+		hare_netns_create "$IMPAIR_NS_MID" &&
+		hare_netns_create "$IMPAIR_NS_STACK" &&
 		ip link add name hp0 address "$IMPAIR_PEER_MAC" netns "$IMPAIR_NS_PEER" type veth \
 			peer name hm0 address "$IMPAIR_MID_MAC0" netns "$IMPAIR_NS_MID" &&
 		ip link add name hs0 address "$IMPAIR_STACK_MAC" netns "$IMPAIR_NS_STACK" type veth \

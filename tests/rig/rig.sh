@@ -30,6 +30,8 @@
 # tests/rig/impair.sh (impair_up/impair_down, middle namespace hare-mid).
 
 RIG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=netns.sh
+source "$RIG_ROOT/tests/rig/netns.sh"
 # Namespace names: fixed by the brief; HARE_NS_* override them so that two
 # people (or two checkouts) on one machine can each have a rig.
 RIG_NS_PEER=${HARE_NS_PEER:-hare-peer}
@@ -69,23 +71,13 @@ _rig_need() {
 	fi
 }
 
-_rig_ns_create() {
-	local ns=$1
-	ip netns add "$ns" || return 1
-	ip -n "$ns" link set lo up || return 1
-	# IPv6 off before the veth ends arrive: new devices take `default`.
-	if [ -d /proc/sys/net/ipv6 ]; then
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-			net.ipv6.conf.default.disable_ipv6=1 >/dev/null || return 1
-	fi
-}
 
 # The plain topology (picture above). Returns non-zero, having cleaned up,
 # on any failure.
 rig_plain_up() {
 	{
-		_rig_ns_create "$RIG_NS_PEER" &&
-		_rig_ns_create "$RIG_NS_STACK" &&
+		hare_netns_create "$RIG_NS_PEER" &&
+		hare_netns_create "$RIG_NS_STACK" &&
 		ip link add name "$RIG_PEER_IF" address "$RIG_PEER_MAC" netns "$RIG_NS_PEER" \
 			type veth peer name "$RIG_STACK_IF" address "$RIG_STACK_MAC" \
 			netns "$RIG_NS_STACK" &&

@@ -428,7 +428,15 @@ on_data(struct hare_tcp_conn *tc, struct rte_mbuf *m)
 			data_error(lw, c, LOAD_ERR_PARSE);
 		break;
 	}
-	rte_pktmbuf_free(m);
+	/* into the worker's mbuf stash (what hare_tcp_free_mbuf does, inline:
+	 * it needs only the worker, so also after a drop above), where the
+	 * next request or ACK picks the mbufs up without a mempool trip */
+	while (m != NULL) {
+		struct rte_mbuf *n = m->next;
+
+		hare_free_seg(lw->w, m);
+		m = n;
+	}
 }
 
 static void

@@ -51,9 +51,7 @@ hare_eth_output(struct hare_worker *w, struct rte_mbuf *m,
 		rte_pktmbuf_free(m);
 		return;
 	}
-	rte_ether_addr_copy(dst, &eh->dst_addr);
-	rte_ether_addr_copy(&w->mac, &eh->src_addr);
-	eh->ether_type = rte_cpu_to_be_16(ether_type);
+	hare_eth_fill(&w->mac, eh, dst, ether_type);
 	m->l2_len = sizeof(*eh);
 	hare_tx_enqueue(w, m);
 }

@@ -18,6 +18,7 @@
 #include <rte_tcp.h>
 #include "hare_worker.h"
 #include "ipv4.h"
+#include "eth.h"
 #include "cksum.h"
 #include "icmp.h"
 #include "arp.h"
@@ -203,9 +204,7 @@ hare_ipv4_output(struct hare_worker *w, struct rte_mbuf *m, uint32_t src,
 		m->data_len = (uint16_t)(m->data_len + l2 + sizeof(*ip));
 		m->pkt_len += l2 + sizeof(*ip);
 		eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-		rte_ether_addr_copy(&e->mac, &eh->dst_addr);
-		rte_ether_addr_copy(&w->mac, &eh->src_addr);
-		eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+		hare_eth_fill(&w->mac, eh, &e->mac, RTE_ETHER_TYPE_IPV4);
 		ip = (struct rte_ipv4_hdr *)(eh + 1);
 	} else {
 		e = NULL;

@@ -18,6 +18,7 @@
 #include <string.h>
 #include "tcp_impl.h"
 #include "ipv4.h"
+#include "eth.h"
 
 #define TCP_COPY_MAX 256
 
@@ -324,9 +325,7 @@ tcp_ack_direct(struct hare_worker *w, struct hare_tcp_conn *c)
 			    (w->offloads & HARE_OFFLOAD_TCP_CKSUM) ? 0 :
 			    ts ? hare_raw_cksum(th, 32) : hare_raw_cksum(th, 20));
 	hare_ipv4_fill(w, m, ip, c->t.laddr, c->t.raddr, IPPROTO_TCP, l3 + hlen);
-	rte_ether_addr_copy(&e->mac, &eh->dst_addr);
-	rte_ether_addr_copy(&w->mac, &eh->src_addr);
-	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	hare_eth_fill(&w->mac, eh, &e->mac, RTE_ETHER_TYPE_IPV4);
 
 	/* what tcp_xmit records for every segment carrying an ACK */
 	edge = c->rcv_nxt + (win << c->rcv_wscale);

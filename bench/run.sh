@@ -142,10 +142,10 @@ stop_pid() {
 	[ -z "$pid" ] && return 0
 	kill -TERM "$pid" 2>/dev/null || return 0
 	for i in $(seq 1 100); do
-		[ -d "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || break
+		rig_pid_alive "$pid" || break
 		sleep 0.1
 	done
-	if [ -d "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
+	if rig_pid_alive "$pid"; then
 		say "pid $pid ignored SIGTERM: SIGKILL"
 		kill -KILL "$pid" 2>/dev/null
 	fi

@@ -322,7 +322,6 @@ for ns in "$PEER" "$IMPAIR_NS_MID" "$STACK"; do
 	_impair_ns_exists "$ns" && left+=" netns:$ns"
 done
 # a zombie is gone for this purpose: its parent reaps it
-[ -n "$pid" ] && [ -d "/proc/$pid" ] &&
-	[ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" != Z ] && left+=" pid:$pid"
+[ -n "$pid" ] && rig_pid_alive "$pid" && left+=" pid:$pid"
 t_check "$T.teardown" "left behind:$left" [ -z "$left" ]
 exit $((T_FAILED > 0))

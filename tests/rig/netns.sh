@@ -13,3 +13,16 @@ hare_netns_create() {
 			net.ipv6.conf.default.disable_ipv6=1 >/dev/null || return 1
 	fi
 }
+
+# rig_pid_alive PID: true while PID runs (a zombie or a vanished PID is not
+# running). The state is read once: a test of /proc/PID followed by a second
+# read raced with bash reaping its child in between, and an empty read then
+# looked like a live process (CI saw "did not stop within 10s" 170 ms after
+# SIGTERM, of an app that had exited cleanly).
+rig_pid_alive() {
+	local line state
+	{ read -r line <"/proc/$1/stat"; } 2>/dev/null || return 1
+	state=${line##*) }   # comm may hold spaces and parentheses: cut at the last ")"
+	state=${state%% *}
+	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}

@@ -179,11 +179,6 @@ rig_status() {
 # MAC address of the stack-side interface (what hare's port uses).
 rig_stack_mac() { ip -n "$RIG_NS_STACK" link show "$RIG_STACK_IF" | awk '/link\/ether/ {print $2}'; }
 
-# Is PID $1 running (a zombie, exited but not reaped, is not)?
-_rig_alive() {
-	[ -d "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]
-}
-
 # PIDs in the stack namespace running binary $1 (a path).
 _rig_pids_of() {
 	local exe want p
@@ -229,7 +224,7 @@ rig_app_start() {
 				return 0
 			fi
 		fi
-		if ! _rig_alive "$bg" && [ -z "$(_rig_pids_of "$bin")" ]; then
+		if ! rig_pid_alive "$bg" && [ -z "$(_rig_pids_of "$bin")" ]; then
 			_rig_err "$app exited before it was ready; its output ($log):"
 			tail -20 "$log" >&2
 			return 1
@@ -242,6 +237,25 @@ rig_app_start() {
 	return 1
 }
 
+# rig_dump_threads PID: where each thread of a stuck process is (state,
+# kernel wait channel, system call, and a gdb backtrace when gdb is there),
+# so a hang seen once in CI can be read from its log.
+rig_dump_threads() {
+	local pid=$1 t
+	for t in /proc/"$pid"/task/*; do
+		[ -d "$t" ] || continue
+		echo "rig: thread ${t##*/} $(cat "$t/comm" 2>/dev/null)" \
+			"state=$(awk '{print $3}' "$t/stat" 2>/dev/null)" \
+			"wchan=$(cat "$t/wchan" 2>/dev/null)" \
+			"syscall=$(cut -d' ' -f1 "$t/syscall" 2>/dev/null)"
+		sed 's/^/rig:   /' "$t/stack" 2>/dev/null | head -12
+	done
+	if command -v gdb >/dev/null; then
+		timeout 60 gdb -p "$pid" -batch -nx -ex 'thread apply all bt 20' 2>&1 |
+			grep -E '^(Thread|#)' | sed 's/^/rig: gdb: /' | head -120
+	fi
+}
+
 # rig_app_stop [PID]: SIGTERM (default: RIG_APP_PID), wait up to
 # RIG_STOP_TIMEOUT s, then SIGKILL. Sets RIG_APP_STATUS to the exit status
 # (when the app is this shell's child), "killed" after SIGKILL, or "gone".
@@ -251,11 +265,12 @@ rig_app_stop() {
 	[ -z "$pid" ] && return 0
 	kill -TERM "$pid" 2>/dev/null || { RIG_APP_PID=""; return 0; }
 	for i in $(seq 1 $((RIG_STOP_TIMEOUT * 20))); do
-		_rig_alive "$pid" || break  # a zombie child is reaped by wait below
+		rig_pid_alive "$pid" || break  # a zombie child is reaped by wait below
 		sleep 0.05
 	done
-	if _rig_alive "$pid"; then
-		_rig_err "pid $pid did not stop on SIGTERM within ${RIG_STOP_TIMEOUT}s: SIGKILL"
+	if rig_pid_alive "$pid"; then
+		_rig_err "pid $pid did not stop on SIGTERM within ${RIG_STOP_TIMEOUT}s ($i checks): SIGKILL"
+		rig_dump_threads "$pid" >&2
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		RIG_APP_STATUS=killed

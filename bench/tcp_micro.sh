@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-2000}
-BIN=build/bench/tcp_micro
+BIN=${TCP_MICRO_BIN:-build/bench/tcp_micro}
 [ -x "$BIN" ] || { echo "tcp_micro.sh: $BIN missing: run ./hare build first" >&2; exit 1; }
 command -v valgrind >/dev/null || { echo "tcp_micro.sh: valgrind missing: apt-get install valgrind" >&2; exit 1; }
 mkdir -p bench/results

@@ -188,6 +188,7 @@ tcp_conn_init_common(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
 	c->rcv_mss = TCP_DEFAULT_MSS;
 	c->ts_offset = (uint32_t)prf >> 3;
 	c->ssthresh = UINT32_MAX / 2;
+	c->rexmt_stamp = tcp_now(x->w) - 1; /* no ACK has restarted the timer yet */
 }
 
 static void

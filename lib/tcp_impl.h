@@ -179,6 +179,8 @@ struct hare_tcp_conn {
 	/* RTT (RFC 6298), ms scaled: srtt<<3, rttvar<<2 */
 	uint32_t srtt, rttvar, rto;
 	uint32_t rtt_seq, rtt_start;
+	uint32_t rtt_ecr;                /* TSecr of the last timestamp RTT sample */
+	uint32_t rexmt_stamp;            /* ms when an ACK last restarted t_rexmt */
 
 	/* SACK scoreboard (RFC 6675 §3): peer-SACKed ranges above snd_una,
 	 * sorted, disjoint, non-adjacent; lost = holes below lost_edge (IsLost) */

@@ -427,13 +427,22 @@ tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg
 	struct hare_tcp_ctx *x = w->tcp;
 	uint32_t acked = s->ack - c->snd_una, data_acked, delivered = acked;
 	bool fin_acked = false;
+	/* the retransmission timer runs plainly: no backoff, probe or recovery */
+	const bool timer_plain = c->rxt_shift == 0 &&
+		!(c->flags & (TF_TLP_SENT | TF_IN_RECOVERY | TF_SACK_RECOVERY | TF_PERSIST));
 
-	/* RTT: timestamps echo (RFC 7323 §4.1) else Karn-timed segment */
+	/* RTT: timestamps echo (RFC 7323 §4.1) else Karn-timed segment. One
+	 * sample per echoed TSval: the ACKs of one flight echo the same
+	 * value, and taking each would weigh one RTT many times over
+	 * (RFC 7323 Appendix G); the first has the freshest measurement. */
 	if ((c->opt & TO_TS) && s->has_ts && s->tsecr != 0) {
-		uint32_t r = tcp_now(w) + c->ts_offset - s->tsecr;
+		if (s->tsecr != c->rtt_ecr) {
+			uint32_t r = tcp_now(w) + c->ts_offset - s->tsecr;
 
-		if ((int32_t)r >= 0 && r < 600000)
-			tcp_rtt_sample(w, c, r);
+			c->rtt_ecr = s->tsecr;
+			if ((int32_t)r >= 0 && r < 600000)
+				tcp_rtt_sample(w, c, r);
+		}
 	} else if ((c->flags & TF_RTT_TIMING) && SEQ_GT(s->ack, c->rtt_seq)) {
 		c->flags &= ~TF_RTT_TIMING;
 		tcp_rtt_sample(w, c, tcp_now(w) - c->rtt_start);
@@ -486,8 +495,13 @@ tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg
 	if (c->snd_una == c->snd_max) {
 		if (!(c->flags & TF_PERSIST))
 			c->t_rexmt = 0;
-	} else {
-		tcp_arm_rexmt_or_probe(w, c); /* RFC 6298 §5.3 restart */
+	} else if (!(timer_plain && c->t_rexmt != 0 && c->rexmt_stamp == tcp_now(w) &&
+		     c->snd_max - c->snd_una > c->mss)) {
+		/* RFC 6298 §5.3 restart. Skipped when an ACK already restarted
+		 * the plain timer in this millisecond with more than a segment
+		 * in flight: the deadline (ms resolution) would be the same. */
+		tcp_arm_rexmt_or_probe(w, c);
+		c->rexmt_stamp = tcp_now(w);
 	}
 
 	if (data_acked && !(c->flags & TF_ORPHAN) && c->ops && c->ops->on_sent &&

@@ -7,9 +7,11 @@
 #include <rte_arp.h>
 #include <rte_eal.h>
 #include <rte_ip.h>
+#include <rte_tcp.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include "harness.h"
+#include "harness_l3.h"
 
 const struct rte_ether_addr ht_our_mac = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};
 const struct rte_ether_addr ht_peer_mac = {{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};
@@ -228,5 +230,24 @@ ht_frame_bytes(const struct rte_mbuf *m, uint8_t *out, size_t cap)
 	p = rte_pktmbuf_read(m, 0, (uint32_t)len, out);
 	if (p != out)
 		memcpy(out, p, len);
+	/* the fake NIC's TX checksum offload: complete what hare left to the
+	 * NIC (the TCP field holds the pseudo-header sum) as hardware does */
+	if ((m->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM)) &&
+	    len >= RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr)) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(out + RTE_ETHER_HDR_LEN);
+		size_t ihl = (size_t)(ip->version_ihl & 0x0f) * 4;
+		size_t tot = rte_be_to_cpu_16(ip->total_length);
+
+		if (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) {
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = ht_cksum(ip, ihl);
+		}
+		if ((m->ol_flags & RTE_MBUF_F_TX_TCP_CKSUM) && tot > ihl + 17 &&
+		    RTE_ETHER_HDR_LEN + tot <= len) {
+			struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)((uint8_t *)ip + ihl);
+
+			th->cksum = ht_cksum(th, tot - ihl);
+		}
+	}
 	return len;
 }

@@ -46,6 +46,7 @@ struct hare_worker {
 	uint32_t offloads;               /* HARE_OFFLOAD_* */
 	uint16_t tx_count;
 	uint16_t port_id, rx_queue, tx_queue;
+	uint16_t tcp_acks_owed;          /* end-of-burst ACKs queued (hare_tcp_rx_burst_end) */
 	struct rte_ether_addr mac;
 	struct rte_mempool *pool;
 	const struct hare_config *cfg;

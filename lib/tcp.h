@@ -21,6 +21,10 @@ void hare_tcp_worker_fini(struct hare_worker *w);
  * header in front of it (still in the mbuf's headroom). Consumes m. */
 void hare_tcp_input(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip);
 
+/* End of an RX burst: send the ACKs owed for two full segments that no
+ * reply carried (one per connection per burst). hare_worker_input calls it. */
+void hare_tcp_rx_burst_end(struct hare_worker *w);
+
 /* Run the TCP timers due at w->now_ms. */
 void hare_tcp_timers(struct hare_worker *w);
 

@@ -55,6 +55,7 @@
 #define TCP_MAX_LISTENERS 64
 #define TCP_WHEEL_BITS 12           /* 4096 one-ms slots; longer timers wrap */
 #define TCP_WHEEL_SLOTS (1u << TCP_WHEEL_BITS)
+#define TCP_ACKQ_MAX 64           /* end-of-burst ACKs per worker (more: sent at once) */
 #define TCP_MAX_SACK 4              /* SACK blocks in one segment's option (RFC 2018 §3) */
 #define TCP_SB_MAX 16               /* SACKed ranges in the sender's scoreboard (RFC 6675 §3):
 				     * 3% loss in a 180-segment window leaves ~6 holes */
@@ -94,6 +95,9 @@
 #define TF_TLP_SENT   (1u << 18)  /* one probe per tail: cleared by a new ACK */
 #define TF_SACK_RECOVERY (1u << 19) /* the recovery is RFC 6675's (scoreboard, PRR) */
 #define TF_RXT_FENCE  (1u << 20)  /* rxt_fence is set (see there) */
+#define TF_ACK_2SEG   (1u << 21)  /* ACK owed for two full segments: sent at the end
+				   * of the RX burst (see hare_tcp_rx_burst_end) */
+#define TF_ACK_QUEUED (1u << 22)  /* on the worker's end-of-burst ACK list */
 
 /* Negotiated options (c->opt). */
 #define TO_TS   (1u << 0)
@@ -264,7 +268,9 @@ struct hare_tcp_ctx {
 	const struct tcp_cc_ops *cc;
 	uint32_t pool_free;              /* mbufs free in w->pool, sampled each ms */
 	uint8_t mem_pressure;
-	uint8_t in_event;                /* inside input/timers: defer frees */            /* 0 none, 1 windows stop growing, 2 no OOO queueing */
+	uint8_t in_event;                /* inside input/timers: defer frees */
+	uint16_t n_ackq;                 /* conns owing an ACK at the end of the RX burst */
+	uint32_t ackq[TCP_ACKQ_MAX];
 	struct tcp_listener listeners[TCP_MAX_LISTENERS];
 };
 

@@ -624,7 +624,9 @@ tcp_data(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
 			tcp_ooo_drain(w, c);
 			c->flags |= TF_ACKNOW; /* RFC 5681 §4.2: a hole filled */
 		} else if (c->rcv_nxt - c->last_ack_sent >= 2u * c->rcv_mss) {
-			c->flags |= TF_ACKNOW; /* every second full-sized segment */
+			/* every second full-sized segment (RFC 9293 §3.8.6.3),
+			 * at the end of the RX burst: see tcp_finish */
+			c->flags |= TF_ACK_2SEG;
 		} else {
 			c->flags |= TF_DELACK;
 		}
@@ -644,6 +646,22 @@ tcp_finish(struct hare_worker *w, struct hare_tcp_conn *c)
 {
 	if (c->flags & TF_DEAD)
 		return;
+	/* An ACK owed only for two full segments waits for the end of the RX
+	 * burst (hare_tcp_rx_burst_end): a burst of in-order segments then
+	 * gets one ACK, as Linux's GRO gives one per aggregate, and a reply
+	 * the app sends meanwhile carries it. Every other reason (a hole, a
+	 * duplicate, a FIN) still ACKs at once: the sender counts those. */
+	if ((c->flags & (TF_ACK_2SEG | TF_ACKNOW | TF_ACK_QUEUED)) == TF_ACK_2SEG) {
+		struct hare_tcp_ctx *x = w->tcp;
+
+		if (x->n_ackq < TCP_ACKQ_MAX) {
+			x->ackq[x->n_ackq++] = tcp_conn_idx(x, c);
+			w->tcp_acks_owed = x->n_ackq;
+			c->flags |= TF_ACK_QUEUED;
+		} else {
+			c->flags |= TF_ACKNOW;
+		}
+	}
 	/* skip the output pass when it has nothing to do (the common
 	 * in-order data segment whose ACK is delayed) */
 	if ((c->flags & (TF_ACKNOW | TF_WND_UPDATE | TF_FIN_QUEUED)) ||
@@ -1130,6 +1148,31 @@ tcp_input_conn(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s
 		tcp_input_syn_sent(w, c, s);
 	else
 		tcp_slow_path(w, c, s);
+}
+
+void
+hare_tcp_rx_burst_end(struct hare_worker *w)
+{
+	struct hare_tcp_ctx *x = w->tcp;
+
+	x->in_event = 1;
+	for (uint32_t i = 0; i < x->n_ackq; i++) {
+		struct hare_tcp_conn *c = &x->conns[x->ackq[i]];
+
+		/* a slot freed and reused since has its flags cleared */
+		if (!(c->flags & TF_ACK_QUEUED))
+			continue;
+		c->flags &= ~TF_ACK_QUEUED;
+		if ((c->flags & TF_ACK_2SEG) && !(c->flags & TF_DEAD)) {
+			c->flags |= TF_ACKNOW;
+			tcp_finish(w, c);
+		}
+	}
+	x->n_ackq = 0;
+	w->tcp_acks_owed = 0;
+	x->in_event = 0;
+	if (unlikely(x->zombies != TCP_NONE))
+		tcp_reap_zombies(x);
 }
 
 void

@@ -262,7 +262,7 @@ tcp_xmit(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t 
 		c->last_ack_sent = c->rcv_nxt;
 		if (SEQ_GT(edge, c->rcv_adv))
 			c->rcv_adv = edge;
-		c->flags &= ~(TF_ACKNOW | TF_DELACK | TF_WND_UPDATE);
+		c->flags &= ~(TF_ACKNOW | TF_DELACK | TF_WND_UPDATE | TF_ACK_2SEG);
 		c->t_delack = 0;
 	}
 	if (flags & TH_RST)
@@ -332,7 +332,7 @@ tcp_ack_direct(struct hare_worker *w, struct hare_tcp_conn *c)
 	c->last_ack_sent = c->rcv_nxt;
 	if (SEQ_GT(edge, c->rcv_adv))
 		c->rcv_adv = edge;
-	c->flags &= ~(TF_ACKNOW | TF_DELACK | TF_WND_UPDATE);
+	c->flags &= ~(TF_ACKNOW | TF_DELACK | TF_WND_UPDATE | TF_ACK_2SEG);
 	c->t_delack = 0;
 	w->stats.tcp_tx_segments++;
 	hare_tx_enqueue(w, m);
@@ -530,7 +530,7 @@ tcp_output(struct hare_worker *w, struct hare_tcp_conn *c)
 		fin = (c->flags & TF_FIN_QUEUED) && c->snd_nxt + len == c->snd_una + c->snd_buffered &&
 		      !(c->flags & TF_FIN_ACKED);
 		if (len == 0 && !fin) {
-			if (c->flags & (TF_ACKNOW | TF_WND_UPDATE))
+			if (c->flags & (TF_ACKNOW | TF_WND_UPDATE | TF_ACK_2SEG))
 				tcp_send_ack(w, c);
 			break;
 		}

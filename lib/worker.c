@@ -128,6 +128,8 @@ hare_worker_input(struct hare_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		w->stats.rx_bytes += rte_pktmbuf_pkt_len(m);
 		hare_eth_input(w, m);
 	}
+	if (w->tcp_acks_owed != 0)
+		hare_tcp_rx_burst_end(w);
 }
 
 void

@@ -8,8 +8,12 @@
  *   http_parse_micro req N        wrk's request (hare-httpd's parser)
  *   http_parse_micro req_curl N   curl's request (User-Agent, Accept)
  *   http_parse_micro resp N       nginx's 200 head + 615 B body, one chunk
- *                                 (hare-load's parser)
+ *                                 (hare-load's parser, with its head memo
+ *                                 as hare-load runs it: the head repeats)
  *   http_parse_micro resp_split N the same split head | body, as two chunks
+ *   http_parse_micro resp_parse N the one-chunk response without the memo:
+ *                                 the head parsed every time (what a new
+ *                                 head, e.g. after nginx's Date ticked, costs)
  *
  * Each message is parsed from the same buffer every time, as a server
  * parses each new request from a fresh mbuf: the bytes are hot in cache,
@@ -43,7 +47,7 @@ static const char nginx_head[] = "HTTP/1.1 200 OK\r\n"
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: http_parse_micro req|req_curl|resp|resp_split N\n");
+	fprintf(stderr, "usage: http_parse_micro req|req_curl|resp|resp_split|resp_parse N\n");
 	return 2;
 }
 
@@ -95,9 +99,10 @@ __attribute__((noinline)) int bench_resp_one(struct http_resp_parser *p, const u
 }
 
 /* Parse the nginx response n times, in one chunk or split head | body. */
-static unsigned long run_resp(unsigned long n, bool split)
+static unsigned long run_resp(unsigned long n, bool split, bool memo)
 {
 	static uint8_t buf[sizeof(nginx_head) + 615];
+	static struct http_resp_memo m;
 	size_t hlen = strlen(nginx_head), len = hlen + 615;
 	struct http_resp_parser p;
 	unsigned long ok = 0;
@@ -105,8 +110,15 @@ static unsigned long run_resp(unsigned long n, bool split)
 	memcpy(buf, nginx_head, hlen);
 	memset(buf + hlen, 'x', 615);
 	http_resp_init(&p, 0, NULL, NULL);
+	if (memo)
+		http_resp_set_memo(&p, &m);
 	for (unsigned long k = 0; k < n; k++)
 		ok += (unsigned long)bench_resp_one(&p, buf, hlen, len, split);
+	if (memo && m.misses != 1) {
+		fprintf(stderr, "http_parse_micro: the head memo missed %lu times (want 1)\n",
+			(unsigned long)m.misses);
+		return 0;
+	}
 	return ok;
 }
 
@@ -120,9 +132,11 @@ int main(int argc, char **argv)
 	else if (strcmp(argv[1], "req_curl") == 0)
 		ok = run_req(curl_req, n);
 	else if (strcmp(argv[1], "resp") == 0)
-		ok = run_resp(n, false);
+		ok = run_resp(n, false, true);
 	else if (strcmp(argv[1], "resp_split") == 0)
-		ok = run_resp(n, true);
+		ok = run_resp(n, true, true);
+	else if (strcmp(argv[1], "resp_parse") == 0)
+		ok = run_resp(n, false, false);
 	else
 		return usage();
 	if (ok != n) {

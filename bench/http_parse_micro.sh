@@ -36,15 +36,16 @@ count_ir() {
 	awk '/^(summary|totals):/ {print $2; exit}' "$out"
 }
 
-declare -A target=([req]=150 [req_curl]=0 [resp]=400 [resp_split]=400)
+declare -A target=([req]=150 [req_curl]=0 [resp]=250 [resp_split]=400 [resp_parse]=0)
 declare -A what=([req]="wrk's GET (36 B): http_req_feed + http_req_next"
 		 [req_curl]="curl's GET (78 B), same"
 		 [resp]="nginx 200 head (~240 B) + 615 B body, one chunk"
-		 [resp_split]="the same, head and body in two chunks")
+		 [resp_split]="the same, head and body in two chunks"
+		 [resp_parse]="resp without the head memo (a new head)")
 json="{\"n\": $N, \"scenarios\": {"
 printf '%-11s %-52s %12s %8s\n' scenario what "instr/msg" target
 sep=""
-for s in req req_curl resp resp_split; do
+for s in req req_curl resp resp_split resp_parse; do
 	a=$(count_ir "$s" "$N")
 	b=$(count_ir "$s" "$((2 * N))")
 	per=$(( (b - a) / N ))

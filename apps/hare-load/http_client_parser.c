@@ -177,7 +177,7 @@ static bool value_done(struct http_resp_parser *p)
  * Final head parsed: choose the framing. Returns S_* next state, S_STATUS
  * for an interim response, or S_ERROR.
  */
-static uint8_t head_done(struct http_resp_parser *p)
+static inline __attribute__((always_inline)) uint8_t head_done(struct http_resp_parser *p)
 {
 	unsigned code = p->code;
 	if (code >= 100 && code < 200) {
@@ -366,6 +366,81 @@ fast_fields(struct http_resp_parser *p, const uint8_t *base, const uint8_t *s,
 		p->head_bytes += (uint32_t)(sl.e + 2);
 		done += sl.e + 2;
 	}
+}
+
+/* ---- head memo (see http_client_parser.h) ------------------------------ */
+
+void http_resp_set_memo(struct http_resp_parser *p, struct http_resp_memo *m)
+{
+	p->memo = m;
+}
+
+/* a[0..n) == b[0..n), n >= 32: 32 bytes per step, the last step overlapping. */
+static inline __attribute__((always_inline)) bool memo_same(const uint8_t *a, const uint8_t *b,
+							     size_t n)
+{
+#ifdef HC_AVX2
+	__m256i acc = _mm256_setzero_si256();
+	size_t k = 0;
+	for (; k + 32 <= n; k += 32)
+		acc = _mm256_or_si256(acc, _mm256_xor_si256(
+			_mm256_loadu_si256((const __m256i *)(const void *)(a + k)),
+			_mm256_load_si256((const __m256i *)(const void *)(b + k))));
+	if (k < n)
+		acc = _mm256_or_si256(acc, _mm256_xor_si256(
+			_mm256_loadu_si256((const __m256i *)(const void *)(a + n - 32)),
+			_mm256_loadu_si256((const __m256i *)(const void *)(b + n - 32))));
+	return _mm256_testz_si256(acc, acc);
+#else
+	return memcmp(a, b, n) == 0;
+#endif
+}
+
+/*
+ * The chunk starts with the memo's head: set what parsing it would set
+ * (fast_status_line, fast_fields) and return its length; else 0.
+ */
+static inline __attribute__((always_inline)) size_t
+memo_take(struct http_resp_parser *p, const struct http_resp_memo *m, const uint8_t *data,
+	  size_t len)
+{
+	size_t n = m->len;
+	if (n == 0 || len < n || n > p->max_head || !memo_same(data, m->head, n))
+		return 0;
+	p->version_major = 1;
+	p->version_minor = m->version_minor;
+	p->code = m->code;
+	p->saw_cl = m->saw_cl;
+	p->cl_value = m->cl_value;
+	p->saw_te = m->saw_te;
+	p->te_final_chunked = m->te_final_chunked;
+	p->conn_close = m->conn_close;
+	p->conn_keep = m->conn_keep;
+	p->head_bytes = (uint32_t)n;
+	p->state = S_LINE_START;
+	return n;
+}
+
+/* A fresh parser took the head data[0..n) whole: it becomes the memo. */
+static __attribute__((noinline)) void memo_fill(const struct http_resp_parser *p,
+						struct http_resp_memo *m, const uint8_t *data,
+						size_t n)
+{
+	m->misses++;
+	if (n < 32 || n > HTTP_RESP_MEMO_MAX) {
+		m->len = 0;  /* not kept: the old head is unlikely to come back */
+		return;
+	}
+	memcpy(m->head, data, n);
+	m->len = (uint32_t)n;
+	m->code = p->code;
+	m->version_minor = p->version_minor;
+	m->saw_cl = p->saw_cl;
+	m->cl_value = p->cl_value;
+	m->saw_te = p->saw_te;
+	m->te_final_chunked = p->te_final_chunked;
+	m->conn_close = p->conn_close;
+	m->conn_keep = p->conn_keep;
 }
 
 /* Hand body bytes through. false: the callback aborted. */
@@ -657,58 +732,96 @@ fail:
 	return HTTP_RESP_ERROR;
 }
 
+/*
+ * The head data[0..i) was taken whole by a fast path (p as the byte machine
+ * would leave it at the head's last LF): frame the body, take it when it is
+ * all here and nobody looks at it, give the rest to the byte machine.
+ */
+static inline __attribute__((always_inline)) enum http_resp_result
+head_taken(struct http_resp_parser *p, const uint8_t *data, size_t len, size_t i,
+	   size_t *consumed)
+{
+	uint8_t next = head_done(p);
+	if (next == S_BODY_LEN && p->remaining <= len - i &&
+	    (p->body_cb == NULL || p->remaining == 0)) {
+		/* the whole body is here and nobody looks at it */
+		p->body_bytes += p->remaining;
+		i += p->remaining;
+		p->remaining = 0;
+		next = S_DONE;
+	}
+	if (next == S_DONE) {
+		p->state = S_DONE;
+		p->complete = true;
+		p->wire_bytes += i;
+		*consumed = i;
+		return HTTP_RESP_COMPLETE;
+	}
+	if (next == S_ERROR) {
+		/* the byte machine fails at the LF of the empty line */
+		p->state = S_ERROR;
+		p->error = HTTP_RESP_ERR_PARSE;
+		p->keep_alive = false;
+		p->wire_bytes += i - 1;
+		*consumed = i - 1;
+		return HTTP_RESP_ERROR;
+	}
+	p->state = next;
+	p->wire_bytes += i;
+	enum http_resp_result r = feed_machine(p, data + i, len - i, consumed);
+	*consumed += i;
+	return r;
+}
+
+/* A fresh parser (start of a response): the line fast paths, then the machine. */
+static __attribute__((noinline)) enum http_resp_result
+feed_fresh(struct http_resp_parser *p, const uint8_t *data, size_t len, size_t *consumed)
+{
+	size_t n = fast_status_line(p, data, data + len);
+	if (n == 0)
+		return feed_machine(p, data, len, consumed);
+	size_t at = 0;
+	bool head_end = false;
+	long m = fast_fields(p, data, data + n, data + len, &head_end, &at);
+	if (m < 0) {
+		p->state = S_ERROR;
+		p->error = HTTP_RESP_ERR_PARSE;
+		p->keep_alive = false;
+		p->wire_bytes += n + at;
+		*consumed = n + at;
+		return HTTP_RESP_ERROR;
+	}
+	size_t i = n + (size_t)m;
+	if (head_end) {
+		if (p->memo != NULL)
+			memo_fill(p, p->memo, data, i);
+		return head_taken(p, data, len, i, consumed);
+	}
+	p->wire_bytes += i;
+	enum http_resp_result r = feed_machine(p, data + i, len - i, consumed);
+	*consumed += i;
+	return r;
+}
+
+/* A fresh parser with a memo: the head it holds, or feed_fresh(). */
+static __attribute__((noinline)) enum http_resp_result
+feed_memo(struct http_resp_parser *p, const uint8_t *data, size_t len, size_t *consumed)
+{
+	size_t n = memo_take(p, p->memo, data, len);
+	if (n == 0)
+		return feed_fresh(p, data, len, consumed);
+	p->memo->hits++;
+	return head_taken(p, data, len, n, consumed);
+}
+
 enum http_resp_result http_resp_feed(struct http_resp_parser *p, const uint8_t *data,
 				     size_t len, size_t *consumed)
 {
 	if (p->state == S_STATUS && p->pos == 0) {
 		/* the common case: a whole head at the start of a chunk */
-		size_t n = fast_status_line(p, data, data + len);
-		if (n) {
-			size_t at = 0;
-			bool head_end = false;
-			long m = fast_fields(p, data, data + n, data + len, &head_end, &at);
-			if (m < 0) {
-				p->state = S_ERROR;
-				p->error = HTTP_RESP_ERR_PARSE;
-				p->keep_alive = false;
-				p->wire_bytes += n + at;
-				*consumed = n + at;
-				return HTTP_RESP_ERROR;
-			}
-			size_t i = n + (size_t)m;
-			if (head_end) {
-				uint8_t next = head_done(p);
-				if (next == S_BODY_LEN && p->remaining <= len - i &&
-				    (p->body_cb == NULL || p->remaining == 0)) {
-					/* the whole body is here and nobody looks at it */
-					p->body_bytes += p->remaining;
-					i += p->remaining;
-					p->remaining = 0;
-					next = S_DONE;
-				}
-				if (next == S_DONE) {
-					p->state = S_DONE;
-					p->complete = true;
-					p->wire_bytes += i;
-					*consumed = i;
-					return HTTP_RESP_COMPLETE;
-				}
-				if (next == S_ERROR) {
-					/* the byte machine fails at the LF of the empty line */
-					p->state = S_ERROR;
-					p->error = HTTP_RESP_ERR_PARSE;
-					p->keep_alive = false;
-					p->wire_bytes += i - 1;
-					*consumed = i - 1;
-					return HTTP_RESP_ERROR;
-				}
-				p->state = next;
-			}
-			p->wire_bytes += i;
-			enum http_resp_result r = feed_machine(p, data + i, len - i, consumed);
-			*consumed += i;
-			return r;
-		}
+		if (p->memo != NULL)
+			return feed_memo(p, data, len, consumed);
+		return feed_fresh(p, data, len, consumed);
 	}
 	return feed_machine(p, data, len, consumed);
 }

@@ -38,6 +38,17 @@
  * Keep-alive (RFC 9112 §9.3): HTTP/1.1 persists unless "Connection: close";
  * HTTP/1.0 only with "Connection: keep-alive"; never after a read-until-close
  * body.
+ *
+ * Head memo (optional, http_resp_set_memo): a load test gets the same head
+ * again and again (nginx: only Date changes, once a second). The memo keeps
+ * the last head that a fresh parser took whole from one chunk, with what it
+ * said (version, status, framing and persistence fields). A head that starts
+ * with exactly the same bytes is then taken by one vector compare instead of
+ * being parsed: the head verdict is a function of the head's bytes alone (and
+ * of max_head, checked), so the result is the one parsing would give, byte
+ * for byte; the body is framed as usual. Any difference is a miss: the head
+ * is parsed and becomes the memo. One memo may serve many parsers of one
+ * thread (hare-load: one per worker).
  */
 #ifndef HARE_HTTP_CLIENT_PARSER_H
 #define HARE_HTTP_CLIENT_PARSER_H
@@ -76,6 +87,19 @@ enum http_resp_body {
 	HTTP_RESP_BODY_UNTIL_CLOSE,
 };
 
+#define HTTP_RESP_MEMO_MAX 512u  /* longest head the memo keeps */
+
+/* The last plain head parsed whole, and what it said (see above). */
+struct http_resp_memo {
+	uint32_t len;               /* head bytes (32..HTTP_RESP_MEMO_MAX); 0: empty */
+	uint16_t code;
+	uint8_t version_minor;
+	bool saw_cl, saw_te, te_final_chunked, conn_close, conn_keep;
+	uint64_t cl_value;
+	uint64_t hits, misses;      /* heads taken from the memo / parsed (fresh, one chunk) */
+	uint8_t head[HTTP_RESP_MEMO_MAX] __attribute__((aligned(32)));
+};
+
 /* Body bytes as they pass; return non-zero to abort (→ ERR_ABORTED). */
 typedef int (*http_resp_body_cb)(void *ctx, const uint8_t *data, size_t len);
 
@@ -96,6 +120,7 @@ struct http_resp_parser {
 	uint32_t max_head;
 	http_resp_body_cb body_cb;
 	void *body_ctx;
+	struct http_resp_memo *memo;  /* NULL: none */
 	bool head_request;
 	uint8_t state;
 	uint8_t pos;                /* position in the status line */
@@ -118,6 +143,9 @@ struct http_resp_parser {
 /* Set up a parser. max_head 0 = default. body_cb may be NULL. */
 void http_resp_init(struct http_resp_parser *p, uint32_t max_head, http_resp_body_cb body_cb,
 		    void *body_ctx);
+
+/* Use (or with NULL stop using) a head memo; m starts zeroed (memset) or used. */
+void http_resp_set_memo(struct http_resp_parser *p, struct http_resp_memo *m);
 
 /* Expect a new response; head_request: it answers a HEAD (no body). */
 void http_resp_begin(struct http_resp_parser *p, bool head_request);

@@ -163,6 +163,7 @@ struct load_worker {
 	bool get_ok;                  /* --get: complete, valid, 2xx */
 	int get_status;
 	struct load_counters cnt;
+	struct http_resp_memo memo;   /* the last response head, shared by the slots' parsers */
 	struct hist lat;              /* request (or handshake) latency, ns */
 	struct hist conn_lat;         /* handshake latency, ns */
 };

@@ -680,6 +680,7 @@ load_worker_create(struct hare_worker *w, const struct load_cfg *cfg, uint64_t q
 		c->idx = i;
 		c->lw = lw;
 		http_resp_init(&c->p, 0, NULL, NULL);
+		http_resp_set_memo(&c->p, &lw->memo);
 		lw->free_stk[lw->n_free++] = i;
 	}
 	if (load_port_init(&lw->port, w, cfg) < 0) {
@@ -703,8 +704,10 @@ void
 load_worker_set_output(struct load_worker *lw, FILE *out)
 {
 	lw->out = out;
-	for (uint32_t i = 0; i < lw->n_conns; i++)
+	for (uint32_t i = 0; i < lw->n_conns; i++) {
 		http_resp_init(&lw->conns[i].p, 0, out ? get_body : NULL, lw);
+		http_resp_set_memo(&lw->conns[i].p, &lw->memo);
+	}
 }
 
 void

@@ -67,6 +67,9 @@ static void take(struct resp_out *o, const struct http_resp_parser *p, enum http
  * says which responses answer a HEAD. With `eof` the connection closes after
  * the last byte.
  */
+/* Head memo for run_cuts' parsers; NULL: none (most tests). */
+static struct http_resp_memo *g_memo;
+
 static void run_cuts(const char *msg, size_t len, const size_t *cuts, int ncuts,
 		     const bool *heads, bool eof, struct run_out *out)
 {
@@ -74,6 +77,7 @@ static void run_cuts(const char *msg, size_t len, const size_t *cuts, int ncuts,
 	memset(out, 0, sizeof(*out));
 	struct resp_out *cur = &out->r[0];
 	http_resp_init(&p, 0, body_sink, cur);
+	http_resp_set_memo(&p, g_memo);
 	http_resp_begin(&p, heads && heads[0]);
 	size_t start = 0;
 	bool stop = false;
@@ -585,6 +589,119 @@ static void test_mutation_split_invariance(void **state)
 	}
 }
 
+/* ---- head memo ----------------------------------------------------------- */
+
+static const char nginx_resp[] = "HTTP/1.1 200 OK\r\n"
+				 "Server: nginx/1.22.1\r\n"
+				 "Date: Tue, 14 May 2024 10:21:07 GMT\r\n"
+				 "Content-Type: text/html\r\n"
+				 "Content-Length: 64\r\n"
+				 "Last-Modified: Tue, 14 May 2024 10:20:51 GMT\r\n"
+				 "Connection: keep-alive\r\n"
+				 "ETag: \"66433b73-40\"\r\n"
+				 "Accept-Ranges: bytes\r\n"
+				 "\r\n"
+				 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/* Same results with a memo as without, warm or cold, whole and at every split. */
+static void check_memo(const char *msg, const bool *heads, bool eof)
+{
+	static struct http_resp_memo memo;
+	struct run_out ref, got;
+	g_memo = NULL;
+	run_whole(msg, heads, eof, &ref);
+	memset(&memo, 0, sizeof(memo));
+	g_memo = &memo;
+	for (int k = 0; k < 3; k++) {   /* cold, then warm */
+		run_whole(msg, heads, eof, &got);
+		assert_same(&ref, &got);
+	}
+	check_splits(msg, heads, eof, false);
+	g_memo = NULL;
+}
+
+static void test_memo(void **state)
+{
+	(void)state;
+	static struct http_resp_memo memo;
+	struct run_out ref, got;
+
+	/* the nginx response: parsed once, then taken from the memo */
+	memset(&memo, 0, sizeof(memo));
+	g_memo = &memo;
+	for (int k = 0; k < 4; k++) {
+		run_whole(nginx_resp, NULL, false, &got);
+		assert_int_equal(got.n, 1);
+		assert_int_equal(got.r[0].rc, HTTP_RESP_COMPLETE);
+		assert_int_equal(got.r[0].status, 200);
+		assert_true(got.r[0].keep_alive);
+		assert_int_equal(got.r[0].body_bytes, 64);
+		assert_int_equal(got.r[0].wire_bytes, strlen(nginx_resp));
+	}
+	assert_int_equal(memo.misses, 1);
+	assert_int_equal(memo.hits, 3);
+	/* one byte different anywhere in the head: parsed again, same answer as without */
+	size_t hlen = strstr(nginx_resp, "\r\n\r\n") + 4 - nginx_resp;
+	char msg[sizeof(nginx_resp)];
+	for (size_t i = 0; i < hlen; i++) {
+		static const char subst[] = "\x01\t\r\n :,0Xx\x7f\x80";
+		for (const char *c = subst; *c; c++) {
+			memcpy(msg, nginx_resp, sizeof(nginx_resp));
+			if (msg[i] == *c)
+				continue;
+			msg[i] = *c;
+			g_memo = NULL;
+			run_whole(msg, NULL, true, &ref);
+			g_memo = &memo;
+			run_whole(nginx_resp, NULL, false, &got);  /* the memo holds the original */
+			uint64_t hits = memo.hits;
+			run_whole(msg, NULL, true, &got);
+			assert_same(&ref, &got);
+			assert_int_equal(memo.hits, hits);
+		}
+	}
+	/* a HEAD answer after the same head of a GET: no body, from the memo */
+	memset(&memo, 0, sizeof(memo));
+	g_memo = &memo;
+	run_whole(nginx_resp, NULL, false, &got);
+	bool heads[MAX_RESP] = { true };
+	run_whole(nginx_resp, heads, false, &got);
+	assert_int_equal(memo.hits, 1);
+	assert_int_equal(got.r[0].rc, HTTP_RESP_COMPLETE);
+	assert_int_equal(got.r[0].body_kind, HTTP_RESP_BODY_NONE);
+	assert_int_equal(got.r[0].end_offset, hlen);
+	/* a parser with a smaller max_head does not take the memo's longer head */
+	struct http_resp_parser p;
+	size_t used;
+	http_resp_init(&p, 100, NULL, NULL);
+	http_resp_set_memo(&p, &memo);
+	assert_int_equal(http_resp_feed(&p, (const uint8_t *)nginx_resp, strlen(nginx_resp), &used),
+			 HTTP_RESP_ERROR);
+	assert_int_equal(p.error, HTTP_RESP_ERR_HEAD_TOO_LARGE);
+	g_memo = NULL;
+
+	/* every other response of these tests: same verdicts with a memo */
+	static const char *const msgs[] = {
+		"HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 11\r\n"
+		"Content-Type: text/plain\r\n\r\nhello world",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+		"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno",
+		"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+		"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+		"HTTP/1.0 200 OK\r\nconnection: KEEP-ALIVE \r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nConnection: Keep-Alive, CLOSE\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\ncontent-length: 3\r\n\r\nabc",
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nstream until close",
+		"HTTP/1.1 599 Any \t reason \xff\r\nContent-Length: 0\r\n\r\n",
+		nginx_resp,
+	};
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++) {
+		check_memo(msgs[i], NULL, false);
+		check_memo(msgs[i], NULL, true);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_callback_abort_and_misuse),
 		cmocka_unit_test(test_mutation_split_invariance),
+		cmocka_unit_test(test_memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

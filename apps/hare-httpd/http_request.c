@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#define likely_(x) __builtin_expect(!!(x), 1)
+
 /* Parser states, one per grammar position (RFC 9112 §2.1, §3, §5, §7.1). */
 enum {
 	S_START = 0,       /* before the request-line; empty lines allowed */
@@ -789,29 +791,84 @@ fail:
 	return HTTP_REQ_ERROR;
 }
 
+/*
+ * The Host field line right after the request-line, as HTTP/1.1 clients
+ * send it: "Host:" [SP] host-bytes CRLF (RFC 9112 §3.2, RFC 3986 §3.2.2).
+ * Taken only in exactly that form and within the head bound: returns the
+ * offset after it, having set has_host and counted it; else 0 with nothing
+ * changed (then fast_fields() or the machine reach the same verdict).
+ */
+static inline __attribute__((always_inline)) size_t
+fast_host_line(struct http_req_parser *p, const uint8_t *s, size_t at, size_t len)
+{
+	const uint8_t *q = s + at;
+	size_t avail = len - at;
+
+	if (avail < 8 || (hc_load32(q) | 0x20202020u) != LE32('h', 'o', 's', 't') || q[4] != ':')
+		return 0;
+	size_t a = 5 + (q[5] == ' ');
+	size_t e = a + hc_span(s, q + a, s + len, HC_KIND_HOST, HC_HOST);
+	if (avail - e < 2 || !hc_crlf(q + e) || (uint64_t)p->head_bytes + e + 2 > p->max_head)
+		return 0;
+	p->req.has_host = true;
+	p->head_bytes += (uint32_t)(e + 2);
+	return at + e + 2;
+}
+
+/*
+ * The head goes on after the first n bytes of data (request-line, maybe
+ * Host, taken by the fast paths): the other field lines with fast_fields(),
+ * then whatever is left with the machine. Out of line so that
+ * http_req_feed() keeps the common case free of calls.
+ */
+static __attribute__((noinline)) enum http_req_result
+feed_rest(struct http_req_parser *p, const uint8_t *data, size_t n, size_t len,
+	  size_t *consumed)
+{
+	size_t at = 0;
+	int status = 0;
+	bool head_end = false;
+	long m = fast_fields(p, data, data + n, data + len, &head_end, &status, &at);
+	if (m < 0) {
+		p->state = S_ERROR;
+		p->error_status = (uint16_t)status;
+		*consumed = n + at;
+		return HTTP_REQ_ERROR;
+	}
+	size_t i = n + (size_t)m;
+	if (head_end)
+		return head_finish(p, i, consumed);
+	enum http_req_result r = feed_machine(p, data + i, len - i, consumed);
+	*consumed += i;
+	return r;
+}
+
 enum http_req_result http_req_feed(struct http_req_parser *p, const uint8_t *data,
 				   size_t len, size_t *consumed)
 {
-	if (p->state == S_START) {
+	if (likely_(p->state == S_START)) {
 		/* the common case: a whole request at the start of a chunk */
 		size_t n = fast_request_line(p, data, data + len);
-		if (n) {
-			size_t at = 0;
-			int status = 0;
-			bool head_end = false;
-			long m = fast_fields(p, data, data + n, data + len, &head_end, &status, &at);
-			if (m < 0) {
-				p->state = S_ERROR;
-				p->error_status = (uint16_t)status;
-				*consumed = n + at;
-				return HTTP_REQ_ERROR;
+		if (likely_(n != 0)) {
+			size_t h = fast_host_line(p, data, n, len);
+			if (likely_(h != 0)) {
+				n = h;
+				if (likely_(len - n >= 2 && hc_crlf(data + n) &&
+					    p->head_bytes + 2 <= p->max_head)) {
+					/*
+					 * request-line, Host, end: what head_done()
+					 * decides for a head with Host and no other
+					 * field (RFC 9112 §9.3: 1.1 persists, 1.0 not)
+					 */
+					p->head_bytes += 2;
+					p->req.head_len = p->head_bytes;
+					p->req.keep_alive = p->req.version_minor == 1;
+					p->state = S_DONE;
+					*consumed = n + 2;
+					return HTTP_REQ_COMPLETE;
+				}
 			}
-			size_t i = n + (size_t)m;
-			if (head_end)
-				return head_finish(p, i, consumed);
-			enum http_req_result r = feed_machine(p, data + i, len - i, consumed);
-			*consumed += i;
-			return r;
+			return feed_rest(p, data, n, len, consumed);
 		}
 	}
 	return feed_machine(p, data, len, consumed);

@@ -3,7 +3,9 @@
  *
  * Call chains (all on the worker's lcore):
  *   hare_tcp_input -> httpd_accept      : take a connection slot, header timer
- *                  -> httpd_data(m)     : queue m, conn_run()
+ *                  -> httpd_data(m)     : conn_fast() (one segment, nothing
+ *                                         queued: parse, answer into m, send)
+ *                                         or queue m, conn_run()
  *                  -> httpd_sent(n)     : output was blocked: conn_run()
  *                  -> httpd_closed      : free the slot
  *   conn_run: loop { emit the pending response (copy head, reference body);
@@ -120,6 +122,10 @@ struct httpd_worker {
 	int64_t wall0_ms;                /* wall clock at mono0_ms */
 	uint64_t mono0_ms;
 	uint16_t mbuf_room;              /* data room of the pool's mbufs */
+	/* --body-size mode with an inline body: its keep-alive response
+	 * (conn_fast), else NULL; and the body's length */
+	struct httpd_resp *gen_resp;
+	uint64_t gen_len;
 	/* References to content memory by this worker's mbufs. Never freed
 	 * (mbufs in a TX ring may still point here at port close); its free
 	 * callback does nothing, as the content lives until exit. */
@@ -282,6 +288,23 @@ out_copy(struct httpd_worker *hw, struct httpd_out *o, const char *src, uint32_t
 	return 0;
 }
 
+/* Copy a template's n bytes (head + inline body) to dst: 256 bytes at
+ * once when n fits (a typical response is ~200 bytes), else 64-byte
+ * blocks; so up to 256 bytes past n are read and written. The arena has
+ * TMPL_COPY_SLACK bytes after its last template (build_templates); the
+ * caller checks the room at dst. Cheaper than memcpy's size dispatch. */
+#define TMPL_COPY_SLACK 256u
+static inline void
+tmpl_copy(char *dst, const char *src, uint32_t n)
+{
+	if (likely(n <= 256)) {
+		memcpy(dst, src, 256);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i += 64)
+		memcpy(dst + i, src + i, 64);
+}
+
 /* Reference len bytes of content at off (within one IOVA block). */
 static inline int
 out_ref(struct httpd_worker *hw, struct httpd_out *o, uint64_t off, uint32_t len)
@@ -370,47 +393,62 @@ respond_error(struct httpd_worker *hw, struct httpd_conn *hc, unsigned status, b
 		hw->st.resp_4xx++;
 }
 
+/* The body for the parsed request's target (--root mode), or NULL with
+ * *status (400/414 from the path check, 404). Out of line: the generated
+ * mode never needs it. */
+static __attribute__((noinline)) const struct httpd_body *
+find_body(struct httpd_worker *hw, const struct http_request *req, unsigned *status)
+{
+	const struct httpd_body *b;
+	size_t plen;
+	int rc = http_path_sanitize(req->target, req->target_len, hw->path, sizeof(hw->path),
+				    &plen);
+
+	if (rc != 0) {
+		*status = (unsigned)rc;
+		return NULL;
+	}
+	b = httpd_content_find(hw->ct, hw->path, plen);
+	if (b == NULL)
+		*status = 404;
+	return b;
+}
+
 /* Decide the response to the parsed request (its target is still valid). */
-static void
+static inline void
 respond(struct httpd_worker *hw, struct httpd_conn *hc, bool ka)
 {
 	const struct http_request *req = &hc->p.req;
 	const struct httpd_content *ct = hw->ct;
 	const struct httpd_body *b;
 	struct httpd_wbody *wb;
+	struct httpd_resp *r;
 	bool head_only = req->method == HTTP_METHOD_HEAD;
+	bool streamed;
 
-	if (req->method != HTTP_METHOD_GET && !head_only) {
+	if (unlikely(req->method != HTTP_METHOD_GET && !head_only)) {
 		respond_error(hw, hc, 405, ka, false);
 		return;
 	}
-	if (ct->generated) {
+	if (likely(ct->generated)) {
 		b = &ct->bodies[0];
 	} else {
-		size_t plen;
-		int rc = http_path_sanitize(req->target, req->target_len, hw->path,
-					    sizeof(hw->path), &plen);
+		unsigned status;
 
-		if (rc != 0) {
-			respond_error(hw, hc, (unsigned)rc, ka, head_only);
-			return;
-		}
-		b = httpd_content_find(ct, hw->path, plen);
+		b = find_body(hw, req, &status);
 		if (b == NULL) {
-			respond_error(hw, hc, 404, ka, head_only);
+			respond_error(hw, hc, status, ka, head_only);
 			return;
 		}
 	}
 	wb = &hw->wb[b - ct->bodies];
-	hc->pend.r = &wb->r[ka];
-	hc->pend.copy_len = head_only ? wb->r[ka].head_len : wb->r[ka].len;
+	r = &wb->r[ka];
+	streamed = !head_only && !wb->inline_body;
+	hc->pend.r = r;
+	hc->pend.copy_len = head_only ? r->head_len : r->len;
 	hc->pend.close = !ka;
-	if (!head_only && !wb->inline_body) {
-		hc->pend.soff = b->off;
-		hc->pend.sleft = b->len;
-	} else {
-		hc->pend.sleft = 0;
-	}
+	hc->pend.soff = b->off;
+	hc->pend.sleft = streamed ? b->len : 0;
 	hw->st.requests++;
 	hw->st.resp_2xx++;
 	if (wb->inline_body && !head_only)
@@ -419,14 +457,90 @@ respond(struct httpd_worker *hw, struct httpd_conn *hc, bool ka)
 
 /* ---- the connection's engine -------------------------------------------- */
 
+/* Act on one parser result for the input segment m (the head of the input
+ * queue): flags, timers, the response decision; then consume `used` bytes
+ * of m (a used-up segment leaves the queue). */
+static inline void
+conn_step(struct httpd_worker *hw, struct httpd_conn *hc, struct rte_mbuf *m,
+	  enum http_req_result r, size_t used, uint64_t now, uint32_t *freed)
+{
+	switch (r) {
+	case HTTP_REQ_NEED_MORE:
+		/* the segment is used up: keep the target before it goes */
+		http_req_pin_target(&hc->p);
+		if (used == 0)
+			break;
+		if (!(hc->flags & (CF_IN_HEAD | CF_IN_BODY))) {
+			hc->flags |= CF_IN_HEAD;
+			hc->head_deadline = now + hw->tl[TL_HEADER].timeout_ms;
+		}
+		if (hc->flags & CF_IN_HEAD)
+			hc->flags |= CF_GOT_BYTES;
+		break;
+	case HTTP_REQ_HEAD_DONE:
+		hc->flags = (uint8_t)((hc->flags & ~(CF_IN_HEAD | CF_GOT_BYTES)) | CF_IN_BODY);
+		/* RFC 9110 §10.1.1: answer now instead of 100 Continue and
+		 * close, the body never being read */
+		if (hc->p.req.expect_continue)
+			respond(hw, hc, false);
+		break;
+	case HTTP_REQ_COMPLETE:
+		hc->flags &= (uint8_t)~(CF_IN_HEAD | CF_IN_BODY | CF_GOT_BYTES);
+		respond(hw, hc, hc->p.req.keep_alive);
+		http_req_next(&hc->p);
+		break;
+	case HTTP_REQ_ERROR:
+	default:
+		hw->st.parse_errors++;
+		respond_error(hw, hc, hc->p.error_status, false,
+			      hc->p.req.method == HTTP_METHOD_HEAD);
+		used = m->data_len;
+		break;
+	}
+	/* consume: the response above no longer needs the bytes */
+	*freed += (uint32_t)used;
+	if (used < m->data_len) {
+		m->data_off = (uint16_t)(m->data_off + used);
+		m->data_len = (uint16_t)(m->data_len - used);
+	} else {
+		hc->in_head = m->next;
+		if (hc->in_head == NULL)
+			hc->in_tail = NULL;
+		m->next = NULL;
+		/* into the worker's mbuf stash, where out_copy and the
+		 * stack's next segment take it back: the inline form of
+		 * hare_tcp_free_mbuf (measured: the call costs ~48
+		 * instructions per request, this ~25) */
+		hare_free_seg(hw->w, m);
+	}
+}
+
+/* Where the connection waits once its output is queued and nothing is
+ * blocked: the header timer while a head is incomplete, else idle. */
+static inline void
+conn_wait(struct httpd_worker *hw, struct httpd_conn *hc, uint64_t now)
+{
+	if (hc->flags & CF_IN_HEAD) {
+		if (hc->tl != TL_HEADER)
+			tl_move(hw, hc, TL_HEADER, hc->head_deadline);
+	} else if (hw->tl[TL_IDLE].timeout_ms) {
+		tl_move(hw, hc, TL_IDLE, now + hw->tl[TL_IDLE].timeout_ms);
+	} else {
+		tl_unlink(hw, hc);
+	}
+}
+
+/* Emit what is pending, parse and answer the queued input, hand the output
+ * to TCP. was_pending: a response was pending when the caller's work on
+ * this connection began (stall accounting). */
 static void
-conn_run(struct httpd_worker *hw, struct httpd_conn *hc)
+conn_run(struct httpd_worker *hw, struct httpd_conn *hc, bool was_pending)
 {
 	struct hare_tcp_conn *tc = hc->tc;
 	struct httpd_out o = { NULL, NULL, hare_tcp_send_space(tc), false };
 	uint64_t now = hw->w->now_ms;
 	uint32_t freed = 0;
-	bool closing = false, was_pending = pend_active(hc);
+	bool closing = false;
 	int rc = 0;
 
 	for (;;) {
@@ -447,55 +561,7 @@ conn_run(struct httpd_worker *hw, struct httpd_conn *hc)
 		if (m == NULL)
 			break;
 		r = http_req_feed(&hc->p, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, &used);
-		switch (r) {
-		case HTTP_REQ_NEED_MORE:
-			/* the segment is used up: keep the target before it goes */
-			http_req_pin_target(&hc->p);
-			if (used == 0)
-				break;
-			if (!(hc->flags & (CF_IN_HEAD | CF_IN_BODY))) {
-				hc->flags |= CF_IN_HEAD;
-				hc->head_deadline = now + hw->tl[TL_HEADER].timeout_ms;
-			}
-			if (hc->flags & CF_IN_HEAD)
-				hc->flags |= CF_GOT_BYTES;
-			break;
-		case HTTP_REQ_HEAD_DONE:
-			hc->flags = (uint8_t)((hc->flags & ~(CF_IN_HEAD | CF_GOT_BYTES)) | CF_IN_BODY);
-			/* RFC 9110 §10.1.1: answer now instead of 100 Continue and
-			 * close, the body never being read */
-			if (hc->p.req.expect_continue)
-				respond(hw, hc, false);
-			break;
-		case HTTP_REQ_COMPLETE:
-			hc->flags &= (uint8_t)~(CF_IN_HEAD | CF_IN_BODY | CF_GOT_BYTES);
-			respond(hw, hc, hc->p.req.keep_alive);
-			http_req_next(&hc->p);
-			break;
-		case HTTP_REQ_ERROR:
-		default:
-			hw->st.parse_errors++;
-			respond_error(hw, hc, hc->p.error_status, false,
-				      hc->p.req.method == HTTP_METHOD_HEAD);
-			used = m->data_len;
-			break;
-		}
-		/* consume: the response above no longer needs the bytes */
-		freed += (uint32_t)used;
-		if (used < m->data_len) {
-			m->data_off = (uint16_t)(m->data_off + used);
-			m->data_len = (uint16_t)(m->data_len - used);
-		} else {
-			hc->in_head = m->next;
-			if (hc->in_head == NULL)
-				hc->in_tail = NULL;
-			m->next = NULL;
-			/* into the worker's mbuf stash, where out_copy and the
-			 * stack's next segment take it back: the inline form of
-			 * hare_tcp_free_mbuf (measured: the call costs ~48
-			 * instructions per request, this ~25) */
-			hare_free_seg(hw->w, m);
-		}
+		conn_step(hw, hc, m, r, used, now, &freed);
 	}
 	if (closing)
 		input_drop(hc, &freed);  /* nothing after a closing response counts */
@@ -543,14 +609,94 @@ conn_run(struct httpd_worker *hw, struct httpd_conn *hc)
 		conn_close(hw, hc);
 		return;
 	}
-	if (hc->flags & CF_IN_HEAD) {
-		if (hc->tl != TL_HEADER)
-			tl_move(hw, hc, TL_HEADER, hc->head_deadline);
-	} else if (hw->tl[TL_IDLE].timeout_ms) {
-		tl_move(hw, hc, TL_IDLE, now + hw->tl[TL_IDLE].timeout_ms);
-	} else {
-		tl_unlink(hw, hc);
+	conn_wait(hw, hc, now);
+}
+
+/*
+ * The common case in one pass (keep-alive GET of a small body): nothing
+ * queued or pending, and the segment m is exactly one complete request
+ * whose response is one copy of a prebuilt template (head + inline body).
+ * The response is written into m itself (the request is parsed and
+ * answered by then; m would go to the stash and come straight back as the
+ * output mbuf) and handed to TCP, whose refusal (no send space: it then
+ * leaves m to us untouched) is the send-space check. Every other outcome
+ * continues in conn_run() from exactly the state it would have reached
+ * itself, so the behaviour is the same, only the common case is shorter.
+ */
+static inline void
+conn_fast(struct httpd_worker *hw, struct httpd_conn *hc, struct rte_mbuf *m)
+{
+	struct hare_tcp_conn *tc = hc->tc;
+	uint32_t len = m->data_len, freed = 0;
+	enum http_req_result r;
+	size_t used;
+
+	r = http_req_feed(&hc->p, rte_pktmbuf_mtod(m, const uint8_t *), len, &used);
+	if (likely(r == HTTP_REQ_COMPLETE && used == len)) {
+		const struct http_request *req = &hc->p.req;
+		struct httpd_resp *hr = hw->gen_resp;
+		uint32_t n;
+
+		hc->flags &= (uint8_t)~(CF_IN_HEAD | CF_IN_BODY | CF_GOT_BYTES);
+		if (likely(hr != NULL && req->method == HTTP_METHOD_GET && req->keep_alive)) {
+			/* what respond() decides here, without the detour
+			 * through hc->pend */
+			n = hr->len;
+			hw->st.requests++;
+			hw->st.resp_2xx++;
+			hw->st.body_bytes += hw->gen_len;
+		} else {
+			respond(hw, hc, req->keep_alive);
+			if (hc->pend.sleft != 0 || hc->pend.close) {
+				http_req_next(&hc->p);
+				goto queue;
+			}
+			hr = hc->pend.r;
+			n = hc->pend.copy_len;
+		}
+		http_req_next(&hc->p);
+		/* m: ours alone, from the worker's pool, with room for
+		 * tmpl_copy() */
+		if (likely(RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 &&
+			   m->pool == hw->w->pool && n + TMPL_COPY_SLACK <= hw->mbuf_room)) {
+			if (unlikely(hr->date_sec != hw->date.sec)) {
+				memcpy(hr->buf + hr->date_off, hw->date.text, HTTP_DATE_LEN);
+				hr->date_sec = hw->date.sec;
+			}
+			rte_pktmbuf_reset(m);
+			tmpl_copy(rte_pktmbuf_mtod(m, char *), hr->buf, n);
+			m->data_len = (uint16_t)n;
+			m->pkt_len = n;
+			if (likely(hare_tcp_send(tc, m) >= 0)) {
+				hc->pend.r = NULL;
+				hc->rx_owed += len;
+				if (hc->rx_owed >= HTTPD_RECVED_BATCH) {
+					hare_tcp_recved(tc, hc->rx_owed);
+					hc->rx_owed = 0;
+				}
+				conn_wait(hw, hc, hw->w->now_ms);
+				return;
+			}
+			/* no send space (or not allowed to send): m is ours
+			 * again and conn_run() finds the output blocked */
+		}
+		/* the response waits as the pending one, as respond() left it */
+		hc->pend.r = hr;
+		hc->pend.copy_len = (uint16_t)n;
+		hc->pend.close = false;
+		hc->pend.sleft = 0;
+		goto queue;
 	}
+	hc->in_head = hc->in_tail = m;
+	conn_step(hw, hc, m, r, used, hw->w->now_ms, &freed);
+	hc->rx_owed += freed;
+	conn_run(hw, hc, false);
+	return;
+queue:
+	/* m is used up: as conn_step() would, then conn_run() emits */
+	hare_free_seg(hw->w, m);
+	hc->rx_owed += len;
+	conn_run(hw, hc, false);
 }
 
 /* ---- TCP callbacks ------------------------------------------------------ */
@@ -596,7 +742,13 @@ httpd_data(struct hare_tcp_conn *c, struct rte_mbuf *m)
 			return;
 		}
 		if (!pend_active(hc))
-			conn_run(hw, hc);
+			conn_run(hw, hc, false);
+		return;
+	}
+	/* the common case: one segment, nothing queued or pending */
+	if (likely(m->next == NULL && hc->in_head == NULL && !pend_active(hc) &&
+		   !(hc->flags & (CF_LINGER | CF_EOF)))) {
+		conn_fast(hw, hc, m);
 		return;
 	}
 	if (hc->flags & CF_LINGER) {
@@ -615,7 +767,7 @@ httpd_data(struct hare_tcp_conn *c, struct rte_mbuf *m)
 	hc->in_tail = last;
 	/* while output is blocked the input only waits (window closes) */
 	if (!pend_active(hc))
-		conn_run(hw, hc);
+		conn_run(hw, hc, false);
 }
 
 static void
@@ -625,7 +777,7 @@ httpd_sent(struct hare_tcp_conn *c, uint32_t bytes)
 
 	(void)bytes;
 	if (pend_active(hc) && !(hc->flags & CF_LINGER))
-		conn_run(hc->hw, hc);
+		conn_run(hc->hw, hc, true);
 }
 
 static void
@@ -817,10 +969,16 @@ httpd_service_start(struct httpd_service *s, struct hare_worker *w, const char *
 		goto nomem;
 	if (build_templates(hw, NULL, &arena_size, prog) < 0)
 		return -EINVAL;
-	hw->arena = rte_malloc_socket("httpd_tmpl", arena_size, RTE_CACHE_LINE_SIZE, socket);
+	/* + slack: tmpl_copy() reads past the last template */
+	hw->arena = rte_malloc_socket("httpd_tmpl", arena_size + TMPL_COPY_SLACK,
+				      RTE_CACHE_LINE_SIZE, socket);
 	if (hw->arena == NULL)
 		goto nomem;
 	build_templates(hw, hw->arena, &arena_size, prog);
+	if (s->content.generated && hw->wb[0].inline_body) {
+		hw->gen_resp = &hw->wb[0].r[1];
+		hw->gen_len = s->content.bodies[0].len;
+	}
 
 	hw->n_conns = s->o.max_conns;
 	hw->conns = rte_zmalloc_socket("httpd_conns", sizeof(*hw->conns) * hw->n_conns,

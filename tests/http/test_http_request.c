@@ -393,6 +393,62 @@ static void run_cases(const struct case_ *cs, size_t n, const struct http_req_co
 	}
 }
 
+/*
+ * The request-line + Host + end fast path of http_req_feed(): the verdicts
+ * it takes must be the machine's (every split point goes through the
+ * machine), and what it declines must still come out right.
+ */
+static void test_host_fast_path(void **state)
+{
+	(void)state;
+	static const struct case_ cs[] = {
+		{ "GET / HTTP/1.1\r\nHost: bench\r\n\r\n", 0 },
+		{ "GET / HTTP/1.0\r\nHost: bench\r\n\r\n", 0 },
+		{ "GET / HTTP/1.1\r\nHost:\r\n\r\n", 0 },              /* empty Host */
+		{ "GET / HTTP/1.1\r\nHost: \r\n\r\n", 0 },
+		{ "GET / HTTP/1.1\r\nHOST:198.18.0.1:80\r\n\r\n", 0 },
+		{ "GET / HTTP/1.1\r\nHost: x \r\n\r\n", 0 },           /* trailing OWS */
+		{ "GET / HTTP/1.1\r\nHost:\tx\r\n\r\n", 0 },          /* HTAB as OWS */
+		{ "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", 0 },
+		{ "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost: \x01\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost: bench\r\nHost: x\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost: bench\r\nhost: bench\r\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost: x\r\n\n", 400 },             /* bare LF */
+		{ "GET / HTTP/1.1\r\nHost: x\n\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHost: x\r\r\n", 400 },
+		{ "GET / HTTP/1.1\r\nHosts: x\r\n\r\n", 400 },         /* no Host */
+		{ "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 0 },
+		{ "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab", 0 },
+	};
+	run_cases(cs, sizeof(cs) / sizeof(cs[0]), NULL);
+
+	struct stream_out o;
+	parse_whole(cs[0].msg, NULL, &o);
+	assert_true(o.reqs[0].keep_alive);
+	assert_int_equal(o.reqs[0].end_offset, strlen(cs[0].msg));
+	parse_whole(cs[1].msg, NULL, &o);
+	assert_false(o.reqs[0].keep_alive);      /* RFC 9112 §9.3: 1.0 closes */
+	parse_whole(cs[17].msg, NULL, &o);
+	assert_false(o.reqs[0].keep_alive);
+
+	/* the head bound (31 bytes: the Host line ends at 29), at the Host
+	 * line, at the final CRLF, and just met */
+	struct http_req_config c28 = { .max_head = 28, .max_body = 0 };
+	struct http_req_config c30 = { .max_head = 30, .max_body = 0 };
+	struct http_req_config c31 = { .max_head = 31, .max_body = 0 };
+	parse_whole(cs[0].msg, &c28, &o);
+	assert_int_equal(o.reqs[0].status, 431);
+	check_split_invariance(cs[0].msg, &c28, false);
+	parse_whole(cs[0].msg, &c30, &o);
+	assert_int_equal(o.reqs[0].status, 431);
+	check_split_invariance(cs[0].msg, &c30, false);
+	parse_whole(cs[0].msg, &c31, &o);
+	assert_int_equal(o.reqs[0].rc, HTTP_REQ_COMPLETE);
+	check_split_invariance(cs[0].msg, &c31, false);
+}
+
 static void test_bad_request_lines(void **state)
 {
 	(void)state;
@@ -1002,6 +1058,7 @@ int main(void)
 		cmocka_unit_test(test_zero_copy_target),
 		cmocka_unit_test(test_split_invariance_corpus),
 		cmocka_unit_test(test_pipelined_three),
+		cmocka_unit_test(test_host_fast_path),
 		cmocka_unit_test(test_bad_request_lines),
 		cmocka_unit_test(test_methods),
 		cmocka_unit_test(test_header_syntax),

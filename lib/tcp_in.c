@@ -1114,7 +1114,10 @@ tcp_input_conn(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s
 	}
 	/* Header prediction (FreeBSD tcp_input / Linux tcp_rcv_established):
 	 * ESTABLISHED, only ACK set, next expected seq, unchanged window,
-	 * nothing unusual going on. */
+	 * nothing unusual going on. Taken: a pure ACK of new data, and
+	 * in-order data that acknowledges nothing new or new data — as
+	 * Linux's fast path does: a request/response exchange has every
+	 * segment carry both (the request acknowledges the last response). */
 	if (c->state == HARE_TCP_ESTABLISHED &&
 	    (s->flags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK)) == TH_ACK &&
 	    s->seq == c->rcv_nxt &&
@@ -1122,23 +1125,48 @@ tcp_input_conn(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s
 	    c->snd_nxt == c->snd_max && s->n_sack == 0 &&
 	    (s->wnd << c->snd_wscale) == c->snd_wnd &&
 	    (!(c->opt & TO_TS) || (s->has_ts && SEQ_GEQ(s->tsval, c->ts_recent)))) {
-		if ((c->opt & TO_TS) && SEQ_LEQ(s->seq, c->last_ack_sent)) {
-			c->ts_recent = s->tsval;
-			c->ts_recent_age = tcp_now(w);
-		}
+		/* RFC 7323 §4.3: TS.Recent from an acceptable segment at the
+		 * left edge; done only once the fast path is sure to take it */
+		const bool ts_upd = (c->opt & TO_TS) && SEQ_LEQ(s->seq, c->last_ack_sent);
+
 		if (s->len == 0) {
 			if (SEQ_GT(s->ack, c->snd_una) && SEQ_LEQ(s->ack, c->snd_max)) {
-				/* pure ACK for new data */
+				/* pure ACK for new data; the window is unchanged, and
+				 * seq >= snd_wl1, so RFC 9293 §3.10.7.4's update
+				 * reduces to recording the segment */
+				if (ts_upd) {
+					c->ts_recent = s->tsval;
+					c->ts_recent_age = tcp_now(w);
+				}
+				c->snd_wl1 = s->seq;
 				c->snd_wl2 = s->ack;
 				tcp_free_seg_mbuf(w, s);
 				if (tcp_ack_new(w, c, s, c->sacked) && c->snd_buffered > c->snd_nxt - c->snd_una)
 					tcp_output(w, c);
 				return;
 			}
-		} else if (s->ack == c->snd_una && c->ooo_head == NULL &&
-			   s->len <= c->rcv_adv - c->rcv_nxt) {
-			/* in-order data, nothing to acknowledge */
+		} else if (c->ooo_head == NULL && s->len <= c->rcv_adv - c->rcv_nxt &&
+			   (s->ack == c->snd_una ||
+			    (SEQ_GT(s->ack, c->snd_una) && SEQ_LEQ(s->ack, c->snd_max)))) {
+			/* in-order data, acknowledging nothing new or new data */
+			if (ts_upd) {
+				c->ts_recent = s->tsval;
+				c->ts_recent_age = tcp_now(w);
+			}
 			c->snd_wl1 = s->seq;
+			c->snd_wl2 = s->ack;
+			if (s->ack != c->snd_una) {
+				if (!tcp_ack_new(w, c, s, c->sacked)) {
+					tcp_free_seg_mbuf(w, s); /* gone (the app aborted) */
+					return;
+				}
+				if (unlikely(c->flags & TF_ORPHAN)) {
+					/* closed from on_sent: data now gets the slow
+					 * path's answer (RST, RFC 9293 §3.10.4) */
+					tcp_slow_path(w, c, s);
+					return;
+				}
+			}
 			tcp_data(w, c, s);
 			tcp_finish(w, c);
 			return;

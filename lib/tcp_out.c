@@ -491,6 +491,35 @@ tcp_output(struct hare_worker *w, struct hare_tcp_conn *c)
 			tcp_send_ack(w, c);
 		return;
 	}
+	/* The usual small send (a response, an echo): ESTABLISHED, nothing
+	 * unusual, all unsent data fits one segment and both windows, and
+	 * Nagle lets it go (nothing in flight, or nodelay, or a full
+	 * segment). The loop below would send exactly this segment (ACK|PSH)
+	 * and then stop; this is that pass without its general cases. */
+	if (likely(c->state == HARE_TCP_ESTABLISHED &&
+		   !(c->flags & (TF_FIN_QUEUED | TF_IN_RECOVERY | TF_PERSIST)) &&
+		   c->n_sack == 0 && c->snd_nxt == c->snd_max &&
+		   !((c->opt & TO_SACK) && c->ooo_head))) {
+		uint32_t off = c->snd_nxt - c->snd_una;
+		uint32_t len = c->snd_buffered - off;
+
+		if (len > 0 && len <= c->mss && off + len <= c->snd_wnd && off + len <= c->cwnd &&
+		    (off == 0 || len == c->mss || w->cfg->tcp.nodelay)) {
+			if (tcp_xmit(w, c, c->snd_nxt, len, TH_ACK | TH_PSH) < 0)
+				return; /* no mbuf: the RTO retries */
+			w->stats.tcp_tx_bytes += len;
+			if (!(c->opt & TO_TS) && !(c->flags & TF_RTT_TIMING)) {
+				c->flags |= TF_RTT_TIMING;
+				c->rtt_seq = c->snd_nxt;
+				c->rtt_start = tcp_now(w);
+			}
+			c->snd_nxt += len;
+			c->snd_max = c->snd_nxt;
+			if (c->t_rexmt == 0)
+				tcp_arm_rexmt_or_probe(w, c);
+			return;
+		}
+	}
 	for (;;) {
 		uint32_t off, sendable, usable, flight, room = UINT32_MAX;
 		uint32_t mss = c->mss;

@@ -420,7 +420,7 @@ tcp_fin(struct hare_worker *w, struct hare_tcp_conn *c)
 
 /* Fifth step for an ACK of new data (snd_una < ack <= snd_max), also the
  * fast path's pure ACK. Returns false if the connection is gone. */
-static bool
+static __rte_always_inline bool
 tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s,
 	    uint32_t sacked_before)
 {
@@ -531,6 +531,15 @@ tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg
 	return true;
 }
 
+/* tcp_ack_new as a call: inlined only into the pure-ACK fast path, where
+ * it is the whole work; elsewhere the call keeps the callers lean. */
+static __rte_noinline bool
+tcp_ack_new_outline(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s,
+		    uint32_t sacked_before)
+{
+	return tcp_ack_new(w, c, s, sacked_before);
+}
+
 /* Fifth step, general: window update, duplicate ACKs, new data acked. */
 static bool
 tcp_ack(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s)
@@ -603,13 +612,13 @@ tcp_ack(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s)
 			tcp_output(w, c);
 		return !(c->flags & TF_DEAD);
 	}
-	if (!tcp_ack_new(w, c, s, sacked_before))
+	if (!tcp_ack_new_outline(w, c, s, sacked_before))
 		return false;
 	return true;
 }
 
 /* Seventh step: payload (already trimmed to the window, seq >= rcv_nxt). */
-static void
+static __rte_always_inline void
 tcp_data(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
 {
 	struct rte_mbuf *m = m_trim_front(s->m, s->hlen);
@@ -641,7 +650,7 @@ tcp_data(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
 
 /* Tail of every event on a live connection: ACK now, or arm delayed ACK,
  * and send whatever the windows now allow. */
-static void
+static __rte_always_inline void
 tcp_finish(struct hare_worker *w, struct hare_tcp_conn *c)
 {
 	if (c->flags & TF_DEAD)
@@ -1156,7 +1165,7 @@ tcp_input_conn(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s
 			c->snd_wl1 = s->seq;
 			c->snd_wl2 = s->ack;
 			if (s->ack != c->snd_una) {
-				if (!tcp_ack_new(w, c, s, c->sacked)) {
+				if (!tcp_ack_new_outline(w, c, s, c->sacked)) {
 					tcp_free_seg_mbuf(w, s); /* gone (the app aborted) */
 					return;
 				}

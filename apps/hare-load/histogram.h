@@ -13,8 +13,9 @@
  * Values above HIST_MAX_VALUE (2^40-1 ns ≈ 18.3 minutes) are recorded as
  * HIST_MAX_VALUE and counted in `clamped`.
  *
- * record() is a few shifts, one count increment and 128-bit sums: no malloc,
- * no branches beyond the range checks. count, min, max, sum and sum of
+ * record() is a leading-zero count, two shifts, one count increment and
+ * 128-bit sums: no loop, no division, no malloc, no branch beyond the range
+ * check and min/max. count, min, max, sum and sum of
  * squares are exact, so mean is exact and stdev is computed without
  * bucket error; merge() of two histograms equals recording both streams.
  */
@@ -43,15 +44,19 @@ struct hist {
 
 void hist_reset(struct hist *h);
 
-/* Bucket index of a value (exposed for tests). */
+/*
+ * Bucket index of a value (exposed for tests), without a branch: with
+ * shift = max(e - HIST_SUB_BITS, 0) for 2^e <= v < 2^(e+1), v >> shift is
+ * in [2^SUB_BITS, 2^(SUB_BITS+1)) above the linear region, so
+ * shift * SUB_COUNT + (v >> shift) = (shift + 1) * SUB_COUNT + sub; in the
+ * linear region (v < 2^(SUB_BITS+1)) shift is 0 and the index is v itself.
+ * v | 2^SUB_BITS makes e >= SUB_BITS (and clz defined for v = 0).
+ */
 static inline uint32_t hist_index(uint64_t v)
 {
-	if (v < HIST_SUB_COUNT)
-		return (uint32_t)v;
-	unsigned e = 63u - (unsigned)__builtin_clzll(v);       /* 2^e <= v < 2^(e+1) */
-	unsigned shift = e - HIST_SUB_BITS;
-	uint32_t sub = (uint32_t)(v >> shift) & (HIST_SUB_COUNT - 1);
-	return (shift + 1) * HIST_SUB_COUNT + sub;
+	unsigned shift = (63u - HIST_SUB_BITS) -
+			 (unsigned)__builtin_clzll(v | HIST_SUB_COUNT);
+	return (uint32_t)((shift << HIST_SUB_BITS) + (uint32_t)(v >> shift));
 }
 
 /* Record one value in nanoseconds. */

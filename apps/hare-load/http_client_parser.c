@@ -5,6 +5,7 @@
  */
 #include "http_client_parser.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* Parser states (RFC 9112 §4 status line, §5 fields, §7.1 chunked). */
@@ -72,25 +73,31 @@ static void head_reset(struct http_resp_parser *p)
 	p->cl_cur = 0;
 }
 
-void http_resp_begin(struct http_resp_parser *p, bool head_request)
+/*
+ * The private per-response state, reset lazily: a head taken whole from the
+ * memo's verdict (feed_memo) never reads it, so http_resp_begin leaves it and
+ * every other way into a fresh response (feed_fresh, the memo's slow path)
+ * starts here.
+ */
+static void priv_reset(struct http_resp_parser *p)
 {
-	p->status = 0;
-	p->status_class = 0;
-	p->version_minor = 0;
-	p->head_done = false;
-	p->complete = false;
-	p->keep_alive = false;
-	p->body_kind = HTTP_RESP_BODY_NONE;
-	p->error = HTTP_RESP_ERR_NONE;
-	p->content_length = 0;
-	p->body_bytes = 0;
-	p->wire_bytes = 0;
-	p->head_request = head_request;
 	p->remaining = 0;
 	p->chunk_size = 0;
 	p->chunk_digits = false;
 	p->line_bytes = 0;
 	head_reset(p);
+}
+
+/* The results (status .. content_length) are zeroed at once; the private
+ * state waits for priv_reset. */
+void http_resp_begin(struct http_resp_parser *p, bool head_request)
+{
+	memset(p, 0, offsetof(struct http_resp_parser, body_bytes));  /* NONE kinds are 0 */
+	p->body_bytes = 0;
+	p->wire_bytes = 0;
+	p->head_request = head_request;
+	p->state = S_STATUS;
+	p->pos = 0;
 }
 
 void http_resp_init(struct http_resp_parser *p, uint32_t max_head, http_resp_body_cb body_cb,
@@ -101,6 +108,7 @@ void http_resp_init(struct http_resp_parser *p, uint32_t max_head, http_resp_bod
 	p->body_cb = body_cb;
 	p->body_ctx = body_ctx;
 	http_resp_begin(p, false);
+	priv_reset(p);
 }
 
 /* A list element ended. false: invalid. */
@@ -375,38 +383,54 @@ void http_resp_set_memo(struct http_resp_parser *p, struct http_resp_memo *m)
 	p->memo = m;
 }
 
-/* a[0..n) == b[0..n), n >= 32: 32 bytes per step, the last step overlapping. */
+/*
+ * a[0..n) == b[0..n), 32 <= n <= HTTP_RESP_MEMO_MAX, b 32-byte aligned: the
+ * n / 32 whole blocks straight-line (a jump into an unrolled run, no loop
+ * counter; two accumulators) and the last 32 bytes, overlapping.
+ */
 static inline __attribute__((always_inline)) bool memo_same(const uint8_t *a, const uint8_t *b,
 							     size_t n)
 {
 #ifdef HC_AVX2
-	__m256i acc = _mm256_setzero_si256();
-	size_t k = 0;
-	for (; k + 32 <= n; k += 32)
-		acc = _mm256_or_si256(acc, _mm256_xor_si256(
-			_mm256_loadu_si256((const __m256i *)(const void *)(a + k)),
-			_mm256_load_si256((const __m256i *)(const void *)(b + k))));
-	if (k < n)
-		acc = _mm256_or_si256(acc, _mm256_xor_si256(
-			_mm256_loadu_si256((const __m256i *)(const void *)(a + n - 32)),
-			_mm256_loadu_si256((const __m256i *)(const void *)(b + n - 32))));
-	return _mm256_testz_si256(acc, acc);
+	_Static_assert(HTTP_RESP_MEMO_MAX == 16 * 32, "memo_same unrolls 16 blocks");
+#define BLK(acc, i) acc = _mm256_or_si256(acc, _mm256_xor_si256( \
+		_mm256_loadu_si256((const __m256i *)(const void *)(a + 32 * (i))), \
+		_mm256_load_si256((const __m256i *)(const void *)(b + 32 * (i)))))
+	__m256i acc0 = _mm256_xor_si256(
+		_mm256_loadu_si256((const __m256i *)(const void *)(a + n - 32)),
+		_mm256_loadu_si256((const __m256i *)(const void *)(b + n - 32)));
+	__m256i acc1 = _mm256_setzero_si256();
+	switch (n >> 5) {
+	case 16: BLK(acc1, 15); /* fall through */
+	case 15: BLK(acc0, 14); /* fall through */
+	case 14: BLK(acc1, 13); /* fall through */
+	case 13: BLK(acc0, 12); /* fall through */
+	case 12: BLK(acc1, 11); /* fall through */
+	case 11: BLK(acc0, 10); /* fall through */
+	case 10: BLK(acc1, 9);  /* fall through */
+	case 9:  BLK(acc0, 8);  /* fall through */
+	case 8:  BLK(acc1, 7);  /* fall through */
+	case 7:  BLK(acc0, 6);  /* fall through */
+	case 6:  BLK(acc1, 5);  /* fall through */
+	case 5:  BLK(acc0, 4);  /* fall through */
+	case 4:  BLK(acc1, 3);  /* fall through */
+	case 3:  BLK(acc0, 2);  /* fall through */
+	case 2:  BLK(acc1, 1);  /* fall through */
+	default: BLK(acc0, 0);  /* n >= 32 */
+	}
+#undef BLK
+	acc0 = _mm256_or_si256(acc0, acc1);
+	return _mm256_testz_si256(acc0, acc0);
 #else
 	return memcmp(a, b, n) == 0;
 #endif
 }
 
-/*
- * The chunk starts with the memo's head: set what parsing it would set
- * (fast_status_line, fast_fields) and return its length; else 0.
- */
-static inline __attribute__((always_inline)) size_t
-memo_take(struct http_resp_parser *p, const struct http_resp_memo *m, const uint8_t *data,
-	  size_t len)
+/* The memo's head is here: set what parsing it would set (fast_status_line,
+ * fast_fields) on a reset parser. */
+static inline __attribute__((always_inline)) void
+memo_take(struct http_resp_parser *p, const struct http_resp_memo *m)
 {
-	size_t n = m->len;
-	if (n == 0 || len < n || n > p->max_head || !memo_same(data, m->head, n))
-		return 0;
 	p->version_major = 1;
 	p->version_minor = m->version_minor;
 	p->code = m->code;
@@ -416,9 +440,8 @@ memo_take(struct http_resp_parser *p, const struct http_resp_memo *m, const uint
 	p->te_final_chunked = m->te_final_chunked;
 	p->conn_close = m->conn_close;
 	p->conn_keep = m->conn_keep;
-	p->head_bytes = (uint32_t)n;
+	p->head_bytes = m->len;
 	p->state = S_LINE_START;
-	return n;
 }
 
 /* A fresh parser took the head data[0..n) whole: it becomes the memo. */
@@ -433,6 +456,7 @@ static __attribute__((noinline)) void memo_fill(const struct http_resp_parser *p
 	}
 	memcpy(m->head, data, n);
 	m->len = (uint32_t)n;
+	m->v_next = 0;  /* the verdict comes with the first hit */
 	m->code = p->code;
 	m->version_minor = p->version_minor;
 	m->saw_cl = p->saw_cl;
@@ -734,14 +758,13 @@ fail:
 
 /*
  * The head data[0..i) was taken whole by a fast path (p as the byte machine
- * would leave it at the head's last LF): frame the body, take it when it is
+ * would leave it at the head's last LF, next = head_done(p)): frame the body, take it when it is
  * all here and nobody looks at it, give the rest to the byte machine.
  */
 static inline __attribute__((always_inline)) enum http_resp_result
 head_taken(struct http_resp_parser *p, const uint8_t *data, size_t len, size_t i,
-	   size_t *consumed)
+	   uint8_t next, size_t *consumed)
 {
-	uint8_t next = head_done(p);
 	if (next == S_BODY_LEN && p->remaining <= len - i &&
 	    (p->body_cb == NULL || p->remaining == 0)) {
 		/* the whole body is here and nobody looks at it */
@@ -777,6 +800,7 @@ head_taken(struct http_resp_parser *p, const uint8_t *data, size_t len, size_t i
 static __attribute__((noinline)) enum http_resp_result
 feed_fresh(struct http_resp_parser *p, const uint8_t *data, size_t len, size_t *consumed)
 {
+	priv_reset(p);
 	size_t n = fast_status_line(p, data, data + len);
 	if (n == 0)
 		return feed_machine(p, data, len, consumed);
@@ -795,7 +819,7 @@ feed_fresh(struct http_resp_parser *p, const uint8_t *data, size_t len, size_t *
 	if (head_end) {
 		if (p->memo != NULL)
 			memo_fill(p, p->memo, data, i);
-		return head_taken(p, data, len, i, consumed);
+		return head_taken(p, data, len, i, head_done(p), consumed);
 	}
 	p->wire_bytes += i;
 	enum http_resp_result r = feed_machine(p, data + i, len - i, consumed);
@@ -803,15 +827,61 @@ feed_fresh(struct http_resp_parser *p, const uint8_t *data, size_t len, size_t *
 	return r;
 }
 
-/* A fresh parser with a memo: the head it holds, or feed_fresh(). */
+/* The results block (status .. content_length) is what the memo's verdict copies. */
+#define RESULTS_LEN offsetof(struct http_resp_parser, body_bytes)
+_Static_assert(RESULTS_LEN == sizeof(((struct http_resp_memo *)0)->v_res),
+	       "http_resp_memo.v_res must hold status .. content_length");
+
+/*
+ * The memo's verdict: head_done() on the memo's head, for a GET (head_request
+ * false), is a function of the head's bytes alone, so the first hit keeps
+ * the results it set (with complete = true) and the next state (S_DONE, or
+ * S_BODY_LEN with content_length bytes to come). A later hit whose body is
+ * all in the chunk, with nobody looking at it, copies those results and is
+ * done: what head_taken() would end with, without resetting or filling the
+ * private state, which nothing reads at S_DONE (http_resp_begin starts the
+ * next response). Anything else (a HEAD answer, a body still to come, a body
+ * callback, chunked) takes feed_memo_slow().
+ */
+/* A memo hit without a usable verdict: what parsing the head would set, then
+ * the body as usual; the first such hit of a GET keeps the verdict. */
 static __attribute__((noinline)) enum http_resp_result
+feed_memo_slow(struct http_resp_parser *p, const uint8_t *data, size_t len, size_t *consumed)
+{
+	struct http_resp_memo *m = p->memo;
+	size_t n = m->len;
+	priv_reset(p);
+	memo_take(p, m);
+	uint8_t next = head_done(p);
+	if (m->v_next == 0 && !p->head_request && (next == S_DONE || next == S_BODY_LEN)) {
+		m->v_next = next;
+		m->v_body = next == S_BODY_LEN ? p->remaining : 0;
+		p->complete = true;
+		memcpy(m->v_res, p, RESULTS_LEN);
+		p->complete = false;
+	}
+	return head_taken(p, data, len, n, next, consumed);
+}
+
+/* A fresh parser with a memo: its head with the verdict (a compare and a
+ * copy, no call), its head without one (feed_memo_slow), or feed_fresh(). */
+static inline __attribute__((always_inline)) enum http_resp_result
 feed_memo(struct http_resp_parser *p, const uint8_t *data, size_t len, size_t *consumed)
 {
-	size_t n = memo_take(p, p->memo, data, len);
-	if (n == 0)
+	struct http_resp_memo *m = p->memo;
+	size_t n = m->len;
+	if (n == 0 || len < n || n > p->max_head || !memo_same(data, m->head, n))
 		return feed_fresh(p, data, len, consumed);
-	p->memo->hits++;
-	return head_taken(p, data, len, n, consumed);
+	m->hits++;
+	uint64_t b = m->v_body;  /* 0 unless S_BODY_LEN */
+	if (m->v_next == 0 || p->head_request || b > len - n || (b != 0 && p->body_cb != NULL))
+		return feed_memo_slow(p, data, len, consumed);
+	memcpy(p, m->v_res, RESULTS_LEN);
+	p->body_bytes += b;
+	p->state = S_DONE;
+	p->wire_bytes += n + b;
+	*consumed = n + b;
+	return HTTP_RESP_COMPLETE;
 }
 
 enum http_resp_result http_resp_feed(struct http_resp_parser *p, const uint8_t *data,

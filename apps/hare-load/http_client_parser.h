@@ -48,7 +48,9 @@
  * of max_head, checked), so the result is the one parsing would give, byte
  * for byte; the body is framed as usual. Any difference is a miss: the head
  * is parsed and becomes the memo. One memo may serve many parsers of one
- * thread (hare-load: one per worker).
+ * thread (hare-load: one per worker). For a GET answered with no body or a
+ * Content-Length body that is all in the chunk, the memo also keeps what
+ * framing the head gave (the verdict), so a hit is a compare and a copy.
  */
 #ifndef HARE_HTTP_CLIENT_PARSER_H
 #define HARE_HTTP_CLIENT_PARSER_H
@@ -97,6 +99,10 @@ struct http_resp_memo {
 	bool saw_cl, saw_te, te_final_chunked, conn_close, conn_keep;
 	uint64_t cl_value;
 	uint64_t hits, misses;      /* heads taken from the memo / parsed (fresh, one chunk) */
+	/* The verdict for a GET, set at the first hit (see feed_memo): */
+	uint8_t v_next;             /* 0: none yet; else the state after the head */
+	uint64_t v_body;            /* body bytes that follow the head (Content-Length) */
+	uint8_t v_res[24];          /* the parser's results block, complete */
 	uint8_t head[HTTP_RESP_MEMO_MAX] __attribute__((aligned(32)));
 };
 

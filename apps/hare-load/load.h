@@ -152,6 +152,8 @@ struct load_worker {
 	uint8_t phase;                /* enum load_phase; LP_DONE read by the main thread */
 	bool started;
 	bool answered;                /* the server answered a SYN (ARP is resolved) */
+	bool closed_loop;             /* cfg->rate == 0 (read per response) */
+	bool per_conn;                /* a connection is the request (connect, --close, --get) */
 	uint64_t start_ms, end_ms, phase_until;
 	uint64_t start_tsc, last_done_tsc, drain_tsc;
 	double tsc_per_req;           /* --rate: intended gap between requests */
@@ -176,6 +178,8 @@ extern const struct hare_app_opt load_opts[];
 
 /* load_port.c */
 int load_port_init(struct load_port *lp, struct hare_worker *w, const struct load_cfg *cfg);
+/* Would the reply to src:sport (network / host order) reach lp's worker? */
+bool load_port_fits(const struct load_port *lp, uint32_t src, uint16_t sport);
 struct hare_tcp_conn *load_port_connect(struct load_port *lp, struct hare_worker *w,
 					const struct hare_tcp_ops *ops, void *ctx, int *err);
 

@@ -107,24 +107,40 @@ pop_idle(struct load_worker *lw)
 	return NULL;
 }
 
+/* A request ended with a valid response at now (TSC): one counter update
+ * each, the latency into the histogram (O(1), see histogram.h). */
+static inline __attribute__((always_inline)) void
+record_ok(struct load_worker *lw, struct load_conn *c, uint64_t now)
+{
+	uint64_t ns = tsc_to_ns(lw, now - c->t_req_tsc);
+
+	lw->last_done_tsc = now;
+	lw->cnt.responses++;
+	lw->cnt.lat_sum_ns += ns;
+	hist_record(&lw->lat, ns);
+}
+
+static inline __attribute__((always_inline)) void
+request_ok(struct load_worker *lw, struct load_conn *c, uint64_t now)
+{
+	record_ok(lw, c, now);
+	lw->inflight--;
+}
+
 /* A request ended: ok, or failed with kind. */
 static void
 request_done(struct load_worker *lw, struct load_conn *c, bool ok, enum load_err kind)
 {
 	uint64_t now = rte_rdtsc();
 
+	if (ok) {
+		request_ok(lw, c, now);
+		return;
+	}
 	lw->inflight--;
 	lw->last_done_tsc = now;
-	if (ok) {
-		uint64_t ns = tsc_to_ns(lw, now - c->t_req_tsc);
-
-		lw->cnt.responses++;
-		lw->cnt.lat_sum_ns += ns;
-		hist_record(&lw->lat, ns);
-	} else {
-		lw->cnt.failed++;
-		lw->cnt.err[kind]++;
-	}
+	lw->cnt.failed++;
+	lw->cnt.err[kind]++;
 }
 
 /* A connection failed before any request ran on it (keep-alive modes):
@@ -229,16 +245,19 @@ request_start(struct load_worker *lw, struct load_conn *c, uint64_t t_req)
 	request_send(lw, c);
 }
 
-/* c is established and has no request: next one, or wait. */
+/* c is established and has no request: next one, or wait. now: the TSC
+ * when c became free (closed loop: the next request is due at once, so its
+ * latency starts there; one TSC read serves the response that ended and the
+ * request that follows). */
 static void
-conn_next(struct load_worker *lw, struct load_conn *c)
+conn_next(struct load_worker *lw, struct load_conn *c, uint64_t now)
 {
-	if (lw->cfg->rate == 0 && can_issue(lw)) {
-		request_start(lw, c, rte_rdtsc());
+	if (lw->closed_loop && can_issue(lw)) {
+		request_start(lw, c, now);
 		return;
 	}
 	slot_idle(lw, c);
-	if (lw->cfg->rate > 0 && lw->started)
+	if (!lw->closed_loop && lw->started)
 		dispatch_due(lw);   /* a backlog goes out now, not at the next tick */
 }
 
@@ -294,30 +313,40 @@ on_connected(struct hare_tcp_conn *tc)
 		request_send(lw, c);    /* counted at open; latency from the open */
 		return;
 	}
-	conn_next(lw, c);
+	conn_next(lw, c, now);
 }
 
 /* The response on c is complete and valid. */
-static void
+static inline __attribute__((always_inline)) void
 http_done(struct load_worker *lw, struct load_conn *c)
 {
-	const struct load_cfg *cfg = lw->cfg;
 	unsigned cls = c->p.status_class;
+	uint64_t now = rte_rdtsc();
 
 	lw->cnt.status[cls <= 5 ? cls : 0]++;
 	lw->cnt.body_bytes += c->p.body_bytes;
-	if (cfg->mode == LOAD_MODE_GET) {
+	if (unlikely(lw->cfg->mode == LOAD_MODE_GET)) {
 		lw->get_status = c->p.status;
 		lw->get_ok = cls == 2;
 	}
-	request_done(lw, c, true, 0);
-	if (per_conn(cfg) || !c->p.keep_alive) {
+	record_ok(lw, c, now);
+	if (unlikely(lw->per_conn || !c->p.keep_alive)) {
 		/* the server closes: wait for its FIN, so TIME_WAIT stays there */
+		lw->inflight--;
 		c->state = LC_LINGER;
 		c->deadline_ms = lw->w->now_ms + LINGER_MS;
 		return;
 	}
-	conn_next(lw, c);
+	if (likely(lw->closed_loop && can_issue(lw))) {
+		/* conn_next's closed loop, with inflight as it is: one request
+		 * ended and the next starts, at now */
+		lw->cnt.requests++;
+		c->t_req_tsc = now;
+		request_send(lw, c);
+		return;
+	}
+	lw->inflight--;
+	conn_next(lw, c, now);
 }
 
 static enum load_err
@@ -400,13 +429,15 @@ on_data(struct hare_tcp_conn *tc, struct rte_mbuf *m)
 			}
 			c->echo_rx_off += (uint32_t)len;
 			if (c->echo_rx_off == cfg->size) {
-				request_done(lw, c, true, 0);
+				uint64_t now = rte_rdtsc();
+
+				request_ok(lw, c, now);
 				if (s->next != NULL) {   /* more than we sent */
 					lw->cnt.err[LOAD_ERR_MISMATCH]++;
 					conn_drop(lw, c, true);
 					maybe_reopen(lw, c);
 				} else {
-					conn_next(lw, c);
+					conn_next(lw, c, now);
 				}
 				break;
 			}
@@ -437,6 +468,42 @@ on_data(struct hare_tcp_conn *tc, struct rte_mbuf *m)
 		hare_free_seg(lw->w, m);
 		m = n;
 	}
+}
+
+/*
+ * --url / --get: the common case first. A response (nginx: head and a small
+ * body) arrives in one single-segment mbuf while its request is in flight:
+ * feed it, finish it, free the mbuf. Anything else (FIN, unsolicited bytes,
+ * a chain) goes through on_data.
+ */
+static __attribute__((flatten)) void
+on_data_http(struct hare_tcp_conn *tc, struct rte_mbuf *m)
+{
+	struct load_conn *c = hare_tcp_ctx(tc);
+	struct load_worker *lw = c->lw;
+
+	if (unlikely(m == NULL || m->next != NULL || c->state != LC_BUSY)) {
+		on_data(tc, m);
+		return;
+	}
+	size_t len = m->data_len, used = 0;
+	enum http_resp_result r = http_resp_feed(&c->p, rte_pktmbuf_mtod(m, const uint8_t *), len,
+						 &used);
+
+	lw->cnt.rx_bytes += m->pkt_len;
+	if (likely(r == HTTP_RESP_COMPLETE && used == len)) {
+		http_done(lw, c);
+	} else if (r == HTTP_RESP_NEED_MORE) {
+		c->deadline_ms = lw->w->now_ms + lw->cfg->timeout_ms;   /* progress */
+	} else if (r == HTTP_RESP_ERROR) {
+		data_error(lw, c, parse_err_kind(&c->p));
+	} else {
+		/* complete with bytes after it: nothing may follow (we never pipeline) */
+		http_done(lw, c);
+		if (c->tc == tc)
+			data_error(lw, c, LOAD_ERR_PARSE);
+	}
+	hare_free_seg(lw->w, m);   /* into the worker's stash, as on_data does */
 }
 
 static void
@@ -661,12 +728,15 @@ load_worker_create(struct hare_worker *w, const struct load_cfg *cfg, uint64_t q
 		load_worker_destroy(lw);
 		return NULL;
 	}
+	/* on_sent only matters to echo (a round bigger than the send buffer) */
 	lw->ops = (struct hare_tcp_ops){
 		.on_connected = on_connected,
-		.on_data = on_data,
-		.on_sent = on_sent,
+		.on_data = cfg->mode == LOAD_MODE_ECHO ? on_data : on_data_http,
+		.on_sent = cfg->mode == LOAD_MODE_ECHO ? on_sent : NULL,
 		.on_closed = on_closed,
 	};
+	lw->closed_loop = cfg->rate == 0;
+	lw->per_conn = per_conn(cfg);
 	lw->ns_mult = (uint64_t)(((unsigned __int128)1000000000 << 32) / rte_get_tsc_hz());
 	if (cfg->rate > 0)
 		lw->tsc_per_req = (double)rte_get_tsc_hz() * (w->n_workers ? w->n_workers : 1) /

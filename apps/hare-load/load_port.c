@@ -13,8 +13,7 @@
  *     own key and redirection table, read at setup with
  *     rte_eth_dev_rss_hash_conf_get / rte_eth_dev_rss_reta_query; only
  *     ports whose reply maps to this worker's queue are used (mTCP's and
- *     dperf's trick). The stack can hash the same way once it is given the
- *     key (hare_tcp_set_rss_key in lib/tcp.h);
+ *     dperf's trick);
  *   - several workers, no RSS: ports are split by port % n_workers, the
  *     seam where the multi-core issue's software steering plugs in (until
  *     it exists, replies land wherever the PMD puts them: a warning says so).
@@ -25,6 +24,7 @@
 #include <rte_ethdev.h>
 #include <rte_thash.h>
 #include "load.h"
+#include "tcp.h"
 
 #define PORT_LO 1024u
 #define PORT_HI 65535u
@@ -40,8 +40,9 @@ read_rss(struct load_port *lp, uint16_t port_id)
 
 	if (rte_eth_dev_info_get(port_id, &di) != 0 || di.reta_size == 0 ||
 	    di.reta_size > 512 || rte_eth_dev_rss_hash_conf_get(port_id, &rc) != 0 ||
-	    rc.rss_key_len == 0 || rc.rss_key_len > sizeof(lp->rss_key))
-		return -1;
+	    rc.rss_key_len == 0 || rc.rss_key_len > sizeof(lp->rss_key) ||
+	    !(rc.rss_hf & RTE_ETH_RSS_NONFRAG_IPV4_TCP))
+		return -1;  /* no table, or TCP not hashed over the 4-tuple (what we predict) */
 	memset(reta, 0, sizeof(reta));
 	for (unsigned i = 0; i < di.reta_size; i++)
 		reta[i / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
@@ -70,8 +71,13 @@ load_port_init(struct load_port *lp, struct hare_worker *w, const struct load_cf
 		lp->next[lp->n_ips] = (uint16_t)(PORT_LO + (rte_rand() % (PORT_HI - PORT_LO + 1)));
 		lp->n_ips++;
 	}
+	bool have_rss = (w->offloads & HARE_OFFLOAD_RSS) && read_rss(lp, w->port_id) == 0;
+
+	/* before the first connect: the flow table hashes with it from then on */
+	if (have_rss && lp->rss_key_len >= 40)
+		hare_tcp_set_rss_key(w, lp->rss_key, lp->rss_key_len);
 	if (lp->n_workers > 1) {
-		if ((w->offloads & HARE_OFFLOAD_RSS) && read_rss(lp, w->port_id) == 0) {
+		if (have_rss) {
 			lp->rss = true;
 		} else if (w->worker_id == 0) {
 			fprintf(stderr, "hare-load: %u workers but the port gives no RSS key/table: "
@@ -84,8 +90,8 @@ load_port_init(struct load_port *lp, struct hare_worker *w, const struct load_cf
 }
 
 /* Would the reply to (src:sport -> dst:dport) reach this worker? */
-static bool
-port_ok(const struct load_port *lp, uint32_t src, uint16_t sport)
+bool
+load_port_fits(const struct load_port *lp, uint32_t src, uint16_t sport)
 {
 	if (lp->n_workers == 1)
 		return true;
@@ -114,7 +120,7 @@ load_port_connect(struct load_port *lp, struct hare_worker *w, const struct hare
 
 		lp->ip_next = i + 1 == lp->n_ips ? 0 : i + 1;
 		lp->next[i] = (uint16_t)(sport >= PORT_HI ? PORT_LO : sport + 1u);
-		if (!port_ok(lp, lp->ips[i], sport))
+		if (!load_port_fits(lp, lp->ips[i], sport))
 			continue;
 		c = hare_tcp_connect_from(w, lp->ips[i], sport, lp->dst_ip, lp->dst_port, ops, ctx);
 		if (c != NULL)

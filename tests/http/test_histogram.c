@@ -80,6 +80,18 @@ static void test_bucket_layout(void **state)
 		uint32_t i = hist_index(v);
 		assert_true(hist_bucket_low(i) <= v && v <= hist_bucket_high(i));
 	}
+	/* around every power of two (where the branch-free index changes octave):
+	 * the containing bucket, and consecutive values never go back a bucket */
+	for (unsigned e = 1; e <= HIST_MAX_BITS; e++) {
+		uint64_t p2 = UINT64_C(1) << e;
+		for (uint64_t v = p2 - 3; v <= p2 + 2 && v <= HIST_MAX_VALUE; v++) {
+			uint32_t i = hist_index(v);
+			assert_true(hist_bucket_low(i) <= v && v <= hist_bucket_high(i));
+			assert_true(hist_index(v - 1) <= i);
+		}
+		if (p2 <= HIST_MAX_VALUE && e >= HIST_SUB_BITS)
+			assert_int_equal(hist_bucket_low(hist_index(p2)), p2);
+	}
 	assert_int_equal(hist_index(HIST_MAX_VALUE), HIST_BUCKETS - 1);
 }
 

@@ -702,6 +702,79 @@ static void test_memo(void **state)
 	}
 }
 
+/* The memo's verdict (a GET whose body is all in the chunk, no body
+ * callback): the same results, offsets and wire bytes as a parser without a
+ * memo, for heads that alternate (each change refills the memo and drops the
+ * old verdict), for a HEAD answer after the verdict of a GET, for a body cut
+ * short, and for two responses in one chunk. */
+static void test_memo_verdict(void **state)
+{
+	(void)state;
+	static struct http_resp_memo memo;
+	static const char *const msgs[] = {
+		nginx_resp,
+		"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nContent-Length: 3\r\n"
+		"Connection: close\r\n\r\nabc",
+		"HTTP/1.1 204 No Content\r\nServer: nginx/1.22.1\r\nX-Pad: 0123456789\r\n\r\n",
+		"HTTP/1.1 404 Not Found\r\nServer: nginx/1.22.1\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.0 200 OK\r\nServer: nginx/1.22.1\r\nContent-Length: 2\r\n\r\nok",
+	};
+	const size_t nm = sizeof(msgs) / sizeof(msgs[0]);
+	struct http_resp_parser p, q;
+
+	memset(&memo, 0, sizeof(memo));
+	http_resp_init(&p, 0, NULL, NULL);
+	http_resp_set_memo(&p, &memo);
+	http_resp_init(&q, 0, NULL, NULL);
+	for (unsigned round = 0; round < 4 * nm * 3; round++) {
+		const char *msg = msgs[(round / 3) % nm];   /* each three times, then the next */
+		bool head = round % 7 == 6;
+		size_t len = strlen(msg), cut = round % 5 == 4 ? len - 1 : len;
+		char buf[2 * sizeof(nginx_resp)];
+		/* two copies back to back: the first response must stop at its end */
+		memcpy(buf, msg, len);
+		memcpy(buf + len, msg, len);
+		size_t feed = round % 4 == 3 ? 2 * len : cut;
+		size_t up, uq;
+		http_resp_begin(&p, head);
+		http_resp_begin(&q, head);
+		enum http_resp_result rp = http_resp_feed(&p, (const uint8_t *)buf, feed, &up);
+		enum http_resp_result rq = http_resp_feed(&q, (const uint8_t *)buf, feed, &uq);
+		assert_int_equal(rp, rq);
+		assert_int_equal(up, uq);
+		assert_int_equal(p.status, q.status);
+		assert_int_equal(p.status_class, q.status_class);
+		assert_int_equal(p.version_minor, q.version_minor);
+		assert_int_equal(p.head_done, q.head_done);
+		assert_int_equal(p.complete, q.complete);
+		assert_int_equal(p.keep_alive, q.keep_alive);
+		assert_int_equal(p.body_kind, q.body_kind);
+		assert_int_equal(p.error, q.error);
+		assert_int_equal(p.content_length, q.content_length);
+		assert_int_equal(p.body_bytes, q.body_bytes);
+		assert_int_equal(p.wire_bytes, q.wire_bytes);
+		if (rp == HTTP_RESP_NEED_MORE) {  /* the cut-off last byte completes both */
+			rp = http_resp_feed(&p, (const uint8_t *)buf + up, 1, &up);
+			rq = http_resp_feed(&q, (const uint8_t *)buf + uq, 1, &uq);
+			assert_int_equal(rp, rq);
+			assert_int_equal(p.body_bytes, q.body_bytes);
+			assert_int_equal(p.wire_bytes, q.wire_bytes);
+			assert_int_equal(p.keep_alive, q.keep_alive);
+		}
+		/* a complete parser fed again is an error, memo or not */
+		if (rp == HTTP_RESP_COMPLETE) {
+			rp = http_resp_feed(&p, (const uint8_t *)"x", 1, &up);
+			rq = http_resp_feed(&q, (const uint8_t *)"x", 1, &uq);
+			assert_int_equal(rp, rq);
+			assert_int_equal(p.error, q.error);
+		}
+	}
+	/* most rounds were hits (not: the first of each run, and a head cut
+	 * short by its last byte) */
+	assert_true(memo.hits >= 4 * nm * 3 / 2);
+	assert_true(memo.v_next != 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -717,6 +790,7 @@ int main(void)
 		cmocka_unit_test(test_callback_abort_and_misuse),
 		cmocka_unit_test(test_mutation_split_invariance),
 		cmocka_unit_test(test_memo),
+		cmocka_unit_test(test_memo_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,9 +54,10 @@ hare_stash_alloc(struct hare_mbuf_stash *s, struct rte_mempool *mp)
 	return m;
 }
 
-/* rte_pktmbuf_free_seg(m), keeping m in the stash when it is ours. */
-static inline void
-hare_stash_free_seg(struct hare_mbuf_stash *s, struct rte_mempool *mp, struct rte_mbuf *m)
+/* The rare cases of hare_stash_free_seg, out of line so that the common
+ * one stays small enough to inline everywhere. */
+static __rte_noinline void
+hare_stash_free_seg_slow(struct hare_mbuf_stash *s, struct rte_mempool *mp, struct rte_mbuf *m)
 {
 	m = rte_pktmbuf_prefree_seg(m);
 	if (unlikely(m == NULL))
@@ -70,6 +71,21 @@ hare_stash_free_seg(struct hare_mbuf_stash *s, struct rte_mempool *mp, struct rt
 		s->n = HARE_STASH_SIZE / 2;
 	}
 	s->m[s->n++] = m;
+}
+
+/* rte_pktmbuf_free_seg(m), keeping m in the stash when it is ours. The
+ * common mbuf — ours, direct, sole reference, no chain, room in the stash —
+ * is pushed here; everything else goes through rte_pktmbuf_prefree_seg in
+ * the slow path. */
+static __rte_always_inline void
+hare_stash_free_seg(struct hare_mbuf_stash *s, struct rte_mempool *mp, struct rte_mbuf *m)
+{
+	if (likely(m->pool == mp && rte_mbuf_refcnt_read(m) == 1 && RTE_MBUF_DIRECT(m) &&
+		   m->next == NULL && m->nb_segs == 1 && s->n < HARE_STASH_SIZE)) {
+		s->m[s->n++] = m;
+		return;
+	}
+	hare_stash_free_seg_slow(s, mp, m);
 }
 
 /* Return everything to mp (worker teardown, leak checks). */

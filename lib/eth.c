@@ -10,8 +10,9 @@
 #include "arp.h"
 #include "ipv4.h"
 
-void
-hare_eth_input(struct hare_worker *w, struct rte_mbuf *m)
+/* Everything but an IPv4 frame to our MAC: lengths, broadcast, ARP, drops. */
+static __rte_noinline void
+eth_input_general(struct hare_worker *w, struct rte_mbuf *m)
 {
 	const struct rte_ether_hdr *eh;
 	uint16_t type;
@@ -37,6 +38,21 @@ hare_eth_input(struct hare_worker *w, struct rte_mbuf *m)
 		w->stats.drop_not_for_us++;
 		rte_pktmbuf_free(m);
 	}
+}
+
+void
+hare_eth_input(struct hare_worker *w, struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	/* the usual frame, IPv4 to our MAC: a tail call, no frame of our own */
+	if (likely(rte_pktmbuf_data_len(m) >= sizeof(*eh) &&
+		   eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4) &&
+		   rte_is_same_ether_addr(&eh->dst_addr, &w->mac))) {
+		hare_ipv4_input(w, m);
+		return;
+	}
+	eth_input_general(w, m);
 }
 
 void

@@ -418,6 +418,15 @@ tcp_fin(struct hare_worker *w, struct hare_tcp_conn *c)
 	}
 }
 
+/* A new send window from the fast path (non-zero: no persist exit). */
+static inline void
+tcp_set_snd_wnd(struct hare_tcp_conn *c, uint32_t wnd)
+{
+	c->snd_wnd = wnd;
+	if (wnd > c->max_sndwnd)
+		c->max_sndwnd = wnd;
+}
+
 /* Fifth step for an ACK of new data (snd_una < ack <= snd_max), also the
  * fast path's pure ACK. Returns false if the connection is gone. */
 static __rte_always_inline bool
@@ -1127,30 +1136,49 @@ tcp_input_conn(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s
 	 * in-order data that acknowledges nothing new or new data — as
 	 * Linux's fast path does: a request/response exchange has every
 	 * segment carry both (the request acknowledges the last response). */
+	const uint32_t wnd = (uint32_t)s->wnd << c->snd_wscale;
+
 	if (c->state == HARE_TCP_ESTABLISHED &&
 	    (s->flags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK)) == TH_ACK &&
 	    s->seq == c->rcv_nxt &&
 	    !(c->flags & (TF_IN_RECOVERY | TF_PERSIST | TF_ORPHAN)) &&
-	    c->snd_nxt == c->snd_max && s->n_sack == 0 &&
-	    (s->wnd << c->snd_wscale) == c->snd_wnd &&
+	    c->snd_nxt == c->snd_max && s->n_sack == 0 && wnd != 0 &&
 	    (!(c->opt & TO_TS) || (s->has_ts && SEQ_GEQ(s->tsval, c->ts_recent)))) {
 		/* RFC 7323 §4.3: TS.Recent from an acceptable segment at the
 		 * left edge; done only once the fast path is sure to take it */
 		const bool ts_upd = (c->opt & TO_TS) && SEQ_LEQ(s->seq, c->last_ack_sent);
 
+		/* The window: seq == rcv_nxt >= snd_wl1, so RFC 9293
+		 * §3.10.7.4's update applies; a non-zero window needs no
+		 * persist handling (a zero one takes the slow path). */
 		if (s->len == 0) {
 			if (SEQ_GT(s->ack, c->snd_una) && SEQ_LEQ(s->ack, c->snd_max)) {
-				/* pure ACK for new data; the window is unchanged, and
-				 * seq >= snd_wl1, so RFC 9293 §3.10.7.4's update
-				 * reduces to recording the segment */
+				/* pure ACK for new data */
 				if (ts_upd) {
 					c->ts_recent = s->tsval;
 					c->ts_recent_age = tcp_now(w);
 				}
+				if (unlikely(wnd != c->snd_wnd))
+					tcp_set_snd_wnd(c, wnd);
 				c->snd_wl1 = s->seq;
 				c->snd_wl2 = s->ack;
 				tcp_free_seg_mbuf(w, s);
 				if (tcp_ack_new(w, c, s, c->sacked) && c->snd_buffered > c->snd_nxt - c->snd_una)
+					tcp_output(w, c);
+				return;
+			}
+			if (s->ack == c->snd_una && wnd != c->snd_wnd) {
+				/* a window update: not a duplicate ACK, the window
+				 * changed (RFC 5681 §2) */
+				if (ts_upd) {
+					c->ts_recent = s->tsval;
+					c->ts_recent_age = tcp_now(w);
+				}
+				tcp_set_snd_wnd(c, wnd);
+				c->snd_wl1 = s->seq;
+				c->snd_wl2 = s->ack;
+				tcp_free_seg_mbuf(w, s);
+				if (c->snd_buffered > c->snd_nxt - c->snd_una)
 					tcp_output(w, c);
 				return;
 			}
@@ -1162,6 +1190,8 @@ tcp_input_conn(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s
 				c->ts_recent = s->tsval;
 				c->ts_recent_age = tcp_now(w);
 			}
+			if (unlikely(wnd != c->snd_wnd))
+				tcp_set_snd_wnd(c, wnd);
 			c->snd_wl1 = s->seq;
 			c->snd_wl2 = s->ack;
 			if (s->ack != c->snd_una) {

@@ -28,9 +28,26 @@ hare_raw_cksum(const void *buf, size_t len)
 	uint16_t h;
 
 #if defined(__x86_64__)
-	/* One add-with-carry chain over four 64-bit words, the final carry
-	 * folded back in (end-around carry): 6 instructions per 32 bytes. */
-	while (len >= 32) {
+	/* One add-with-carry chain over eight, then four 64-bit words, the
+	 * final carry folded back in (end-around carry): 13 instructions per
+	 * 64 bytes with the loop's own, 9 per 32. */
+	while (len >= 64) {
+		__asm__("addq 0(%[p]), %[s]\n\t"
+			"adcq 8(%[p]), %[s]\n\t"
+			"adcq 16(%[p]), %[s]\n\t"
+			"adcq 24(%[p]), %[s]\n\t"
+			"adcq 32(%[p]), %[s]\n\t"
+			"adcq 40(%[p]), %[s]\n\t"
+			"adcq 48(%[p]), %[s]\n\t"
+			"adcq 56(%[p]), %[s]\n\t"
+			"adcq $0, %[s]"
+			: [s] "+r"(sum)
+			: [p] "r"(p)
+			: "cc", "memory");
+		p += 64;
+		len -= 64;
+	}
+	if (len >= 32) {
 		__asm__("addq 0(%[p]), %[s]\n\t"
 			"adcq 8(%[p]), %[s]\n\t"
 			"adcq 16(%[p]), %[s]\n\t"

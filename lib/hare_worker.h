@@ -43,6 +43,8 @@ struct hare_tcp_ctx;  /* per-worker TCP state, owned by the tcp_* files */
 struct hare_worker {
 	/* packet path */
 	uint64_t now_ms;                 /* worker clock, ms; updated once per loop */
+	uint64_t now_tsc;                /* the TSC read that now_ms came from */
+	uint64_t app_poll_tsc;           /* call app_poll once now_tsc reaches it */
 	uint32_t offloads;               /* HARE_OFFLOAD_* */
 	uint16_t tx_count;
 	uint16_t port_id, rx_queue, tx_queue;
@@ -68,6 +70,8 @@ struct hare_worker {
 	uint16_t ip_id;                  /* IPv4 identification counter */
 	void (*app_tick)(struct hare_worker *w, void *ctx); /* see hare_worker_set_app_tick */
 	void *app_tick_ctx;
+	void (*app_poll)(struct hare_worker *w, void *ctx); /* see hare_worker_set_app_poll */
+	void *app_poll_ctx;
 	volatile bool stop;              /* set by another thread to end the run loop */
 	struct rte_ring *arp_inbox;      /* mappings learned by other workers */
 	struct hare_worker **peers;      /* all workers, index = worker_id */
@@ -107,6 +111,21 @@ void hare_worker_tx_flush(struct hare_worker *w);
 /* The poll-mode loop: rx burst -> input -> timers -> tx flush, until
  * w->stop. Returns 0. Run it on the worker's own lcore. */
 int hare_worker_run(struct hare_worker *w);
+
+/* Have fn(w, ctx) called from the run loop once the TSC reaches the time
+ * set with hare_worker_poll_at (finer than the 1 ms tick: an open-loop
+ * load generator sends each request at its intended time). One call per
+ * hare_worker_poll_at; fn re-arms as it needs. */
+void hare_worker_set_app_poll(struct hare_worker *w,
+			      void (*fn)(struct hare_worker *w, void *ctx), void *ctx);
+
+/* Call app_poll at the first loop iteration with TSC >= tsc (0: the next
+ * one; UINT64_MAX: never). */
+static inline void
+hare_worker_poll_at(struct hare_worker *w, uint64_t tsc)
+{
+	w->app_poll_tsc = tsc;
+}
 
 /* Have fn(w, ctx) called on the worker's lcore once per millisecond
  * tick, after the stack's own timers (idle timeouts, pacing of a load

@@ -24,7 +24,8 @@
 void
 hare_worker_update_clock(struct hare_worker *w)
 {
-	w->now_ms = rte_get_tsc_cycles() / w->tsc_per_ms;
+	w->now_tsc = rte_get_tsc_cycles();
+	w->now_ms = w->now_tsc / w->tsc_per_ms;
 }
 
 int
@@ -36,6 +37,7 @@ hare_worker_init(struct hare_worker *w, const struct hare_config *cfg,
 	int rc;
 
 	memset(w, 0, sizeof(*w));
+	w->app_poll_tsc = UINT64_MAX; /* no app_poll */
 	w->cfg = cfg;
 	w->pool = pool;
 	w->port_id = port_id;
@@ -147,6 +149,15 @@ hare_worker_timers(struct hare_worker *w)
 }
 
 void
+hare_worker_set_app_poll(struct hare_worker *w,
+			 void (*fn)(struct hare_worker *w, void *ctx), void *ctx)
+{
+	w->app_poll = fn;
+	w->app_poll_ctx = ctx;
+	w->app_poll_tsc = UINT64_MAX;
+}
+
+void
 hare_worker_set_app_tick(struct hare_worker *w,
 			 void (*fn)(struct hare_worker *w, void *ctx), void *ctx)
 {
@@ -173,6 +184,10 @@ hare_worker_run(struct hare_worker *w)
 		if (w->now_ms != last_ms) {
 			last_ms = w->now_ms;
 			hare_worker_timers(w);
+		}
+		if (unlikely(w->now_tsc >= w->app_poll_tsc)) {
+			w->app_poll_tsc = UINT64_MAX;
+			w->app_poll(w, w->app_poll_ctx);
 		}
 		hare_worker_tx_flush(w);
 	}

@@ -562,6 +562,7 @@ dispatch_due(struct load_worker *lw)
 {
 	uint64_t now = rte_rdtsc();
 	uint64_t late_tsc = rte_get_tsc_hz() / 1000;
+	bool starved = false;   /* a request is due but no connection is free */
 
 	while (can_issue(lw)) {
 		uint64_t due = lw->start_tsc + (uint64_t)((double)lw->cnt.requests * lw->tsc_per_req);
@@ -571,19 +572,39 @@ dispatch_due(struct load_worker *lw)
 			break;
 		if (per_conn(lw->cfg)) {
 			if (lw->n_free == 0 || (!lw->answered && lw->cnt.conn_attempts > 0 &&
-						lw->w->now_ms < lw->start_ms + 1000))
+						lw->w->now_ms < lw->start_ms + 1000)) {
+				starved = true;
 				break;  /* no slot, or ARP warm-up (open_some) */
+			}
 			c = &lw->conns[lw->free_stk[--lw->n_free]];
 			conn_open(lw, c, due);
 		} else {
 			c = pop_idle(lw);
-			if (c == NULL)
+			if (c == NULL) {
+				starved = true;
 				break;
+			}
 			request_start(lw, c, due);
 		}
 		if (now - due > late_tsc)
 			lw->cnt.late++;
 	}
+	/* the next request's intended time: the run loop calls load_poll
+	 * then; a request waiting for a connection goes when one frees
+	 * (conn_next), or at the next tick */
+	if (!starved && lw->started && lw->phase == LP_RUN && can_issue(lw))
+		hare_worker_poll_at(lw->w, lw->start_tsc +
+				    (uint64_t)((double)lw->cnt.requests * lw->tsc_per_req));
+}
+
+/* --rate: the run loop's call at a request's intended time. */
+static void
+load_poll(struct hare_worker *w, void *arg)
+{
+	struct load_worker *lw = arg;
+
+	if (lw->phase == LP_RUN)
+		dispatch_due(lw);
 }
 
 /* Open free slots (ramp-up, retries), at most OPEN_PER_TICK. Until the
@@ -758,6 +779,8 @@ load_worker_create(struct hare_worker *w, const struct load_cfg *cfg, uint64_t q
 		return NULL;
 	}
 	hare_worker_set_app_tick(w, load_tick, lw);
+	if (cfg->rate > 0)
+		hare_worker_set_app_poll(w, load_poll, lw);
 	return lw;
 }
 

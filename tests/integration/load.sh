@@ -151,6 +151,23 @@ else
 	echo "load.sh: url: $(grep '^Requests/sec' "$TMP/url.out")" >&2
 fi
 
+# rate: open loop (wrk2's model), each request sent at its intended time by
+# the run loop's app_poll, not at the next 1 ms tick: 1000/s for 3 s must
+# send 3000 requests (+- one tick's worth), all answered, none in error.
+: >"$TMP/access.log"
+load rate 30 --ip 198.18.0.13/24 --url "http://$PEER/small" -c 16 -d 3 --rate 1000
+J=$TMP/rate.json
+if [ "$LOAD_RC" != 0 ] || [ ! -s "$J" ]; then
+	t_fail load_rate "exit $LOAD_RC, no JSON: $(tail -3 "$TMP/rate.out")"
+else
+	resp=$(json "$J" "j['responses']")
+	t_eq load_rate_errors "$(json "$J" "j['errors']")" 0 errors
+	t_ge load_rate_responses "$resp" 2990 "responses (1000/s for 3 s)"
+	t_check load_rate_not_more "$resp responses for 3000 intended" [ "$resp" -le 3010 ]
+	t_eq load_rate_access_log "$(wc -l <"$TMP/access.log")" "$resp" "nginx access-log lines"
+	echo "load.sh: rate: $(grep -A4 'Latency Distribution' "$TMP/rate.out" | tr -s ' \n' ' ')" >&2
+fi
+
 # close: one request per connection
 : >"$TMP/access.log"
 load close 30 --ip 198.18.0.12/24 --url "http://$PEER/small" --close -c 16 -d 3

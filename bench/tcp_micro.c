@@ -212,27 +212,65 @@ run_ack(struct ht_rig *r, long count)
 	return 0;
 }
 
+/* Whole connections, CONN_GROUP at a time in lockstep, as a server under
+ * a connection-rate load sees them: a burst of SYNs, then of handshake
+ * ACKs with the requests, then of the peers' FINs. */
+#define CONN_GROUP 32
+
 static int
 run_conn(struct ht_rig *r, long count)
 {
 	static const char req[] = "GET / HTTP/1.0\r\n\r\n";
-	struct peer p;
+	static struct peer ps[CONN_GROUP];
 	struct tt_seg s;
+	uint8_t f[256], o[40];
 
 	app.close_on_data = 1;
 	if (count > 50000)
 		count = 50000; /* distinct peer ports */
-	for (long i = 0; i < count; i++) {
-		if (!peer_open(r, &p, (uint16_t)(10000 + i)))
-			return 1;
-		peer_send(r, &p, TH_A | TH_P, req, sizeof(req) - 1);
-		/* hare closed in on_data: its FIN (maybe with the data's ACK) */
+	for (long base = 0; base < count; base += CONN_GROUP) {
+		unsigned n = (unsigned)RTE_MIN((long)CONN_GROUP, count - base);
+
+		burst_max = BURST;
+		for (unsigned i = 0; i < n; i++) {   /* SYNs (Linux-like options) */
+			struct peer *p = &ps[i];
+			size_t ol, fl;
+
+			memset(p, 0, sizeof(*p));
+			p->port = (uint16_t)(10000 + base + i);
+			p->snd_nxt = 1000000u * p->port;
+			p->tsval = 100;
+			ol = tt_opt_syn(o, 1460, 7, true, true, p->tsval++, 0);
+			fl = tt_build(f, p->port, TT_LPORT, p->snd_nxt, 0, TH_S, 65535, o, ol, NULL, 0);
+			feed(r, f, fl);
+			p->snd_nxt++;
+		}
+		push(r);
+		while (tt_recv(r, &s)) {             /* SYN-ACKs */
+			struct peer *p = &ps[s.dport - 10000 - base];
+
+			if (s.flags != (TH_S | TH_A) || s.dport - 10000 - base >= n)
+				return 1;
+			p->rcv_nxt = s.seq + 1;
+			p->ts_recent = s.tsval;
+		}
+		for (unsigned i = 0; i < n; i++) {   /* ACK, then the request */
+			peer_send(r, &ps[i], TH_A, NULL, 0);
+			peer_send(r, &ps[i], TH_A | TH_P, req, sizeof(req) - 1);
+		}
+		push(r);
+		/* hare closed in on_data: its FINs (maybe with the data's ACK) */
 		while (tt_recv(r, &s))
 			if (s.flags & TH_F) {
-				p.rcv_nxt = s.seq + s.len + 1;
-				p.ts_recent = s.tsval;
+				struct peer *p = &ps[s.dport - 10000 - base];
+
+				p->rcv_nxt = s.seq + s.len + 1;
+				p->ts_recent = s.tsval;
 			}
-		peer_send(r, &p, TH_A | TH_F, NULL, 0);
+		for (unsigned i = 0; i < n; i++)
+			peer_send(r, &ps[i], TH_A | TH_F, NULL, 0);
+		push(r);
+		burst_max = 1;
 		ht_drain_tx(r);
 		tt_advance(r, 1);
 		ht_drain_tx(r);

@@ -1120,30 +1120,79 @@ tcp_input_tw(struct hare_worker *w, uint32_t idx, struct tcp_seg *s)
 	return false;
 }
 
-/* A segment for an existing connection. */
-static void
-tcp_input_conn(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
+/* The predicted pure ACK for new data (snd_una < ack <= snd_max), shared
+ * by tcp_input_conn's header prediction and hare_tcp_input's lean path:
+ * the caller has checked every prediction condition. */
+/* What every segment header prediction takes records: TS.Recent (RFC 7323
+ * §4.3, ts_upd: at the left edge) and the send window with snd_wl1/wl2
+ * (RFC 9293 §3.10.7.4: seq == rcv_nxt >= snd_wl1, so the update applies;
+ * the window is non-zero, so no persist exit). */
+static __rte_always_inline void
+tcp_fast_accept(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s,
+		uint32_t wnd, bool ts_upd)
+{
+	if (ts_upd) {
+		c->ts_recent = s->tsval;
+		c->ts_recent_age = tcp_now(w);
+	}
+	if (unlikely(wnd != c->snd_wnd))
+		tcp_set_snd_wnd(c, wnd);
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = s->ack;
+}
+
+static __rte_always_inline void
+tcp_fast_pure_ack(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s,
+		  uint32_t wnd, bool ts_upd)
+{
+	tcp_fast_accept(w, c, s, wnd, ts_upd);
+	/* tcp_free_seg_mbuf, inline: s stays in registers */
+	if (likely(s->m->next == NULL))
+		hare_free_seg(w, s->m);
+	else
+		rte_pktmbuf_free(s->m);
+	s->m = NULL;
+	if (tcp_ack_new(w, c, s, c->sacked) && c->snd_buffered > c->snd_nxt - c->snd_una)
+		tcp_output(w, c);
+}
+
+/* Any segment proves the peer alive: push the keepalive deadline (lazy). */
+static inline void
+tcp_keepalive_touch(struct hare_worker *w, struct hare_tcp_conn *c)
 {
 	if (unlikely(w->cfg->tcp.keepalive_idle_ms != 0) && c->state >= HARE_TCP_ESTABLISHED) {
-		/* any segment proves the peer alive: push the deadline (lazy) */
 		c->ka_probes = 0;
 		if (c->state == HARE_TCP_ESTABLISHED || c->state == HARE_TCP_CLOSE_WAIT)
 			tcp_set_keep(w, c, w->cfg->tcp.keepalive_idle_ms);
 	}
-	/* Header prediction (FreeBSD tcp_input / Linux tcp_rcv_established):
-	 * ESTABLISHED, only ACK set, next expected seq, unchanged window,
-	 * nothing unusual going on. Taken: a pure ACK of new data, and
-	 * in-order data that acknowledges nothing new or new data — as
-	 * Linux's fast path does: a request/response exchange has every
-	 * segment carry both (the request acknowledges the last response). */
+}
+
+/* Header prediction (FreeBSD tcp_input / Linux tcp_rcv_established):
+ * ESTABLISHED, only ACK set, next expected seq, non-zero window, nothing
+ * unusual going on. wnd: the segment's window, scaled. */
+static __rte_always_inline bool
+tcp_predicted(const struct hare_tcp_conn *c, const struct tcp_seg *s, uint32_t wnd)
+{
+	return c->state == HARE_TCP_ESTABLISHED &&
+	       (s->flags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK)) == TH_ACK &&
+	       s->seq == c->rcv_nxt &&
+	       !(c->flags & (TF_IN_RECOVERY | TF_PERSIST | TF_ORPHAN)) &&
+	       c->snd_nxt == c->snd_max && s->n_sack == 0 && wnd != 0 &&
+	       (!(c->opt & TO_TS) || (s->has_ts && SEQ_GEQ(s->tsval, c->ts_recent)));
+}
+
+/* A segment for an existing connection. Taken by header prediction: a
+ * pure ACK of new data, and in-order data that acknowledges nothing new
+ * or new data — as Linux's fast path does: a request/response exchange
+ * has every segment carry both (the request acknowledges the last
+ * response). */
+static __rte_always_inline void
+tcp_input_conn(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
+{
+	tcp_keepalive_touch(w, c);
 	const uint32_t wnd = (uint32_t)s->wnd << c->snd_wscale;
 
-	if (c->state == HARE_TCP_ESTABLISHED &&
-	    (s->flags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK)) == TH_ACK &&
-	    s->seq == c->rcv_nxt &&
-	    !(c->flags & (TF_IN_RECOVERY | TF_PERSIST | TF_ORPHAN)) &&
-	    c->snd_nxt == c->snd_max && s->n_sack == 0 && wnd != 0 &&
-	    (!(c->opt & TO_TS) || (s->has_ts && SEQ_GEQ(s->tsval, c->ts_recent)))) {
+	if (tcp_predicted(c, s, wnd)) {
 		/* RFC 7323 §4.3: TS.Recent from an acceptable segment at the
 		 * left edge; done only once the fast path is sure to take it */
 		const bool ts_upd = (c->opt & TO_TS) && SEQ_LEQ(s->seq, c->last_ack_sent);
@@ -1153,30 +1202,13 @@ tcp_input_conn(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s
 		 * persist handling (a zero one takes the slow path). */
 		if (s->len == 0) {
 			if (SEQ_GT(s->ack, c->snd_una) && SEQ_LEQ(s->ack, c->snd_max)) {
-				/* pure ACK for new data */
-				if (ts_upd) {
-					c->ts_recent = s->tsval;
-					c->ts_recent_age = tcp_now(w);
-				}
-				if (unlikely(wnd != c->snd_wnd))
-					tcp_set_snd_wnd(c, wnd);
-				c->snd_wl1 = s->seq;
-				c->snd_wl2 = s->ack;
-				tcp_free_seg_mbuf(w, s);
-				if (tcp_ack_new(w, c, s, c->sacked) && c->snd_buffered > c->snd_nxt - c->snd_una)
-					tcp_output(w, c);
+				tcp_fast_pure_ack(w, c, s, wnd, ts_upd);
 				return;
 			}
 			if (s->ack == c->snd_una && wnd != c->snd_wnd) {
 				/* a window update: not a duplicate ACK, the window
 				 * changed (RFC 5681 §2) */
-				if (ts_upd) {
-					c->ts_recent = s->tsval;
-					c->ts_recent_age = tcp_now(w);
-				}
-				tcp_set_snd_wnd(c, wnd);
-				c->snd_wl1 = s->seq;
-				c->snd_wl2 = s->ack;
+				tcp_fast_accept(w, c, s, wnd, ts_upd);
 				tcp_free_seg_mbuf(w, s);
 				if (c->snd_buffered > c->snd_nxt - c->snd_una)
 					tcp_output(w, c);
@@ -1186,14 +1218,7 @@ tcp_input_conn(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s
 			   (s->ack == c->snd_una ||
 			    (SEQ_GT(s->ack, c->snd_una) && SEQ_LEQ(s->ack, c->snd_max)))) {
 			/* in-order data, acknowledging nothing new or new data */
-			if (ts_upd) {
-				c->ts_recent = s->tsval;
-				c->ts_recent_age = tcp_now(w);
-			}
-			if (unlikely(wnd != c->snd_wnd))
-				tcp_set_snd_wnd(c, wnd);
-			c->snd_wl1 = s->seq;
-			c->snd_wl2 = s->ack;
+			tcp_fast_accept(w, c, s, wnd, ts_upd);
 			if (s->ack != c->snd_una) {
 				if (!tcp_ack_new_outline(w, c, s, c->sacked)) {
 					tcp_free_seg_mbuf(w, s); /* gone (the app aborted) */
@@ -1240,6 +1265,89 @@ hare_tcp_rx_burst_end(struct hare_worker *w)
 	x->in_event = 0;
 	if (unlikely(x->zombies != TCP_NONE))
 		tcp_reap_zombies(x);
+}
+
+/* The option block of a segment as Linux and hare send them after the
+ * handshake: NOP, NOP, timestamps (RFC 7323 Appendix A layout). */
+#define TCP_OPT_NOP_NOP_TS RTE_BE32(0x0101080au)
+#define TCP_LEAN_HLEN (sizeof(struct rte_tcp_hdr) + 12)
+
+/* The lean path of hare_tcp_input_ack (see there), for a segment whose
+ * header it has checked: 32 bytes, all of the segment, ACK alone or with
+ * PSH. Returns false, having changed nothing, for an ACK it leaves to
+ * hare_tcp_input. */
+static __rte_always_inline bool
+tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
+	       const struct rte_tcp_hdr *th)
+{
+	struct hare_tcp_ctx *x = w->tcp;
+	const uint64_t ck = (w->offloads & HARE_OFFLOAD_RX_CKSUM) ?
+		(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) : 0;
+	const uint8_t *o = (const uint8_t *)(th + 1);
+	struct tcp_tuple t;
+	uint32_t hash, ref, opt0, v, e;
+	struct hare_tcp_conn *c;
+	struct tcp_seg s;
+
+	memcpy(&opt0, o, 4);
+	if (unlikely(opt0 != TCP_OPT_NOP_NOP_TS ||
+		     (ck != RTE_MBUF_F_RX_L4_CKSUM_GOOD && ck != RTE_MBUF_F_RX_L4_CKSUM_NONE &&
+		      (ck == RTE_MBUF_F_RX_L4_CKSUM_BAD || !tcp_cksum_ok(m, ip)))))
+		return false; /* a bad checksum is counted by the full path */
+	t.raddr = ip->src_addr;
+	t.laddr = ip->dst_addr;
+	t.rport = th->src_port;
+	t.lport = th->dst_port;
+	if (x->rss_key && (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH))
+		hash = m->hash.rss;
+	else
+		hash = tcp_flow_hash(x, &t);
+	ref = tcp_flow_lookup(x, hash, &t);
+	if (unlikely(ref == 0 || (ref & TCP_REF_TW)))
+		return false;
+	c = &x->conns[ref - 1];
+	s.m = m;
+	s.flags = th->tcp_flags & 0x3f;
+	s.seq = rte_be_to_cpu_32(th->sent_seq);
+	s.ack = rte_be_to_cpu_32(th->recv_ack);
+	s.wnd = rte_be_to_cpu_16(th->rx_win);
+	s.len = 0;
+	s.has_ts = 1;
+	s.n_sack = 0;
+	memcpy(&v, o + 4, 4);
+	memcpy(&e, o + 8, 4);
+	s.tsval = rte_be_to_cpu_32(v);
+	s.tsecr = rte_be_to_cpu_32(e);
+	const uint32_t wnd = s.wnd << c->snd_wscale;
+
+	if (likely(tcp_predicted(c, &s, wnd) &&
+		   SEQ_GT(s.ack, c->snd_una) && SEQ_LEQ(s.ack, c->snd_max))) {
+		w->stats.tcp_rx_segments++;
+		x->in_event = 1;
+		tcp_keepalive_touch(w, c);
+		tcp_fast_pure_ack(w, c, &s, wnd,
+				  (c->opt & TO_TS) && SEQ_LEQ(s.seq, c->last_ack_sent));
+	} else if (c->state != HARE_TCP_ESTABLISHED && c->state != HARE_TCP_SYN_SENT) {
+		/* what tcp_input_conn does in these states (no prediction):
+		 * complete the full parse's fields and take the slow path
+		 * (the handshake's ACK in SYN_RCVD, ACKs while closing) */
+		s.ip = ip;
+		s.th = th;
+		s.hlen = TCP_LEAN_HLEN;
+		s.has_mss = s.has_ws = s.sack_ok = 0;
+		s.hash = hash;
+		s.t = t;
+		w->stats.tcp_rx_segments++;
+		x->in_event = 1;
+		tcp_keepalive_touch(w, c);
+		tcp_slow_path(w, c, &s);
+	} else {
+		return false; /* the rest of tcp_input_conn: via the full path */
+	}
+	x->in_event = 0;
+	if (unlikely(x->zombies != TCP_NONE))
+		tcp_reap_zombies(x);
+	return true;
 }
 
 void
@@ -1328,4 +1436,34 @@ hare_tcp_input(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_
 	return;
 drop:
 	rte_pktmbuf_free(m);
+}
+
+/* A 32-byte segment from IPv4 input. The lean path: a pure ACK (20-byte
+ * header plus the NOP,NOP,TS block, ACK alone or with PSH, no payload)
+ * for an ESTABLISHED connection that header prediction takes (RFC 9293
+ * §3.10.7.4; the shape of FreeBSD's tcp_input / Linux's
+ * tcp_rcv_established) is read straight from the header into locals and
+ * acknowledged, without the option loop and the rest of the full parse.
+ * It takes exactly what tcp_input_conn's pure-ACK branch takes, through
+ * the same predicate (tcp_predicted) and the same code
+ * (tcp_fast_pure_ack), for a segment with exactly these options (has_ts =
+ * 1, n_sack = 0). An ACK for a connection in another state than
+ * ESTABLISHED or SYN_SENT goes where tcp_input_conn would send it, the
+ * slow path, with the struct tcp_seg the full parse would have built.
+ * Everything else (other headers, listeners, TIME_WAIT, no connection,
+ * ESTABLISHED ACKs prediction turns away, a checksum to refuse) goes to
+ * hare_tcp_input, which parses and counts it as for any segment. Nothing
+ * malformed is taken here: the lengths and flags are checked exactly and
+ * a connection found has non-zero ports. */
+void
+hare_tcp_input_ack(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
+{
+	const struct rte_tcp_hdr *th = rte_pktmbuf_mtod(m, const struct rte_tcp_hdr *);
+
+	if (likely(rte_pktmbuf_pkt_len(m) == TCP_LEAN_HLEN && rte_pktmbuf_data_len(m) == TCP_LEAN_HLEN &&
+		   th->data_off == (TCP_LEAN_HLEN / 4) << 4 &&
+		   (th->tcp_flags & (0x3f & ~TH_PSH)) == TH_ACK) &&
+	    tcp_input_lean(w, m, ip, th))
+		return;
+	hare_tcp_input(w, m, ip);
 }

@@ -619,6 +619,106 @@ direct_ack_matches_general_path(void **state)
 	}
 }
 
+/* hare_tcp_input_ack's lean path (a 32-byte segment with NOP,NOP,TS) must
+ * do exactly what the full parse and tcp_input_conn do. The same ACKs run
+ * twice on a fresh rig: with NOP,NOP,TS (lean path where it applies) and
+ * with TS,NOP,NOP (same meaning, never the lean path); the connection's
+ * state and what hare sends must match after every ACK. The sequence
+ * covers what the lean path takes (new data, with PSH, a changed window)
+ * and what it must turn away (duplicate ACK, a window update, an old
+ * TSval, an ACK beyond snd_max, the ACK of all in flight). */
+#define LEAN_STEPS 9
+struct lean_snap {
+	uint32_t snd_una, snd_nxt, snd_max, snd_wnd, max_sndwnd, wl1, wl2, cwnd, ssthresh;
+	uint32_t ts_recent, srtt, rttvar, rto, flags, buffered, dupacks;
+	uint64_t rx, tx, drops;
+	uint32_t out_n, out_seq[8], out_ack[8], out_len[8], out_flags[8];
+};
+
+static void
+lean_run(bool lean_layout, struct lean_snap snap[LEAN_STEPS])
+{
+	struct ht_rig *r = tt_rig();
+	struct hare_tcp_conn *c;
+	struct tt t;
+	struct tt_seg sg;
+	/* ack (relative to hare's ISS + 1), window, TSval step, flags */
+	static const struct { uint32_t ack; uint16_t wnd; int32_t dts; uint8_t fl; } step[LEAN_STEPS] = {
+		{ 1460, 65535, 1, TH_A },        /* new data: taken */
+		{ 2920, 65535, 1, TH_A | TH_P }, /* with PSH: taken */
+		{ 4380, 40000, 1, TH_A },        /* new data, changed window: taken */
+		{ 4380, 40000, 1, TH_A },        /* duplicate ACK: not taken */
+		{ 4380, 50000, 1, TH_A },        /* window update: not taken */
+		{ 5840, 50000, -100, TH_A },     /* old TSval (PAWS): not taken */
+		{ 90000, 50000, 1, TH_A },       /* beyond snd_max: not taken */
+		{ 5840, 50000, 1, TH_A },        /* new data again: taken */
+		{ 7300, 50000, 1, TH_A },        /* all in flight: taken */
+	};
+
+	hare_tcp_test_fix_isn(r->w, 777000);
+	listen_on(r, &tt_ops);
+	c = tt_open(&t, r, true, 5000);
+	assert_int_equal(hare_tcp_send_bytes(c, pattern, 5 * 1460), 5 * 1460);
+	while (tt_recv(r, &sg))
+		t.ts_recent = sg.tsval;
+	for (int i = 0; i < LEAN_STEPS; i++) {
+		uint8_t f[128], o[12];
+		uint32_t tsval = t.tsval + (uint32_t)step[i].dts;
+		size_t n;
+
+		tt_advance(r, 1);
+		tt_opt_ts(o, tsval, t.ts_recent);
+		if (!lean_layout) { /* TS, NOP, NOP: the same option, another layout */
+			memmove(o, o + 2, 10);
+			o[10] = o[11] = 1;
+		}
+		if (step[i].dts > 0)
+			t.tsval = tsval;
+		n = tt_build(f, t.pport, t.lport, t.snd_nxt, t.iss + 1 + step[i].ack, step[i].fl,
+			     step[i].wnd, o, 12, NULL, 0);
+		ht_input(r, f, n);
+		struct lean_snap *sn = &snap[i];
+
+		memset(sn, 0, sizeof(*sn));
+		sn->snd_una = c->snd_una - t.iss; sn->snd_nxt = c->snd_nxt - t.iss;
+		sn->snd_max = c->snd_max - t.iss; sn->snd_wnd = c->snd_wnd;
+		sn->max_sndwnd = c->max_sndwnd; sn->wl1 = c->snd_wl1; sn->wl2 = c->snd_wl2 - t.iss;
+		sn->cwnd = c->cwnd; sn->ssthresh = c->ssthresh; sn->ts_recent = c->ts_recent;
+		sn->srtt = c->srtt; sn->rttvar = c->rttvar; sn->rto = c->rto; sn->flags = c->flags;
+		sn->buffered = c->snd_buffered; sn->dupacks = c->dupacks;
+		sn->rx = r->w->stats.tcp_rx_segments; sn->tx = r->w->stats.tcp_tx_segments;
+		sn->drops = tt_stat(r, "drop_bad_header") + tt_stat(r, "drop_bad_cksum");
+		while (tt_recv(r, &sg)) {
+			if (sn->out_n < 8) {
+				sn->out_seq[sn->out_n] = sg.seq - t.iss;
+				sn->out_ack[sn->out_n] = sg.ack;
+				sn->out_len[sn->out_n] = sg.len;
+				sn->out_flags[sn->out_n] = sg.flags;
+			}
+			sn->out_n++;
+			t.ts_recent = sg.tsval; /* differs between runs: not compared */
+		}
+	}
+	ht_rig_free(r);
+}
+
+static void
+lean_ack_matches_full_path(void **state)
+{
+	struct lean_snap a[LEAN_STEPS], b[LEAN_STEPS];
+
+	fill_pattern();
+	lean_run(true, a);
+	lean_run(false, b);
+	for (int i = 0; i < LEAN_STEPS; i++) {
+		printf("# step %d: snd_una +%u wnd %u cwnd %u out %u\n", i, a[i].snd_una,
+		       a[i].snd_wnd, a[i].cwnd, a[i].out_n);
+		assert_memory_equal(&a[i], &b[i], sizeof(a[i]));
+	}
+	assert_int_equal(a[8].snd_una, 1 + 5 * 1460); /* the sequence did run */
+	assert_int_equal(a[2].snd_wnd, 40000u << 7);
+}
+
 /* Frames of the peer handed to the stack in one hare_worker_input call
  * (one RX burst); what the stack sends is then in the capture. */
 static void
@@ -721,6 +821,7 @@ main(void)
 		cmocka_unit_test(struct_sizes),
 		cmocka_unit_test(direct_ack_matches_general_path),
 		cmocka_unit_test(acks_per_burst),
+		cmocka_unit_test(lean_ack_matches_full_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

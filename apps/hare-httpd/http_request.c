@@ -295,7 +295,7 @@ static inline __attribute__((always_inline)) size_t fast_request_line(struct htt
 		m = HTTP_METHOD_GET;
 	} else {
 		j = hc_span_tchar(s, s, end);
-		if (j == 0 || j >= avail || s[j] != ' ')
+		if (j == 0 || j + 2 >= avail || s[j] != ' ')  /* s[j + 2] is read below */
 			return 0;
 		m = HTTP_METHOD_OTHER;
 		if (j == 4 && mw == LE32('H', 'E', 'A', 'D'))
@@ -843,35 +843,167 @@ feed_rest(struct http_req_parser *p, const uint8_t *data, size_t n, size_t len,
 	return r;
 }
 
+/*
+ * Length of the run of Host bytes at s + a in the chunk s[0..len), len >=
+ * 16, when one window reaches s + a: with AVX2 it classifies the chunk's
+ * last 32 bytes (a shorter chunk: its first 16 and its last 16, the upper
+ * half of the window either way), so a short chunk needs no byte loop.
+ * SIZE_MAX when the window does not reach s + a (the caller leaves the fast
+ * path). Reads only [s, s + len).
+ */
+static inline __attribute__((always_inline)) size_t
+host_span(const uint8_t *s, size_t a, size_t len)
+{
+#ifdef HC_AVX2
+	size_t back = len - a;  /* bytes from s + a to the end */
+	__m256i x;
+	if (len >= 32) {
+		if (back > 32)
+			return SIZE_MAX;
+		x = _mm256_loadu_si256((const __m256i *)(const void *)(s + len - 32));
+	} else {
+		if (back > 16)
+			return SIZE_MAX;
+		x = _mm256_set_m128i(_mm_loadu_si128((const __m128i *)(const void *)(s + len - 16)),
+				     _mm_loadu_si128((const __m128i *)(const void *)s));
+	}
+	/* bit 32 - back is s[a]; a stop bit past the end */
+	uint64_t m = (uint64_t)hc_not_in(x, HC_KIND_HOST) >> (32 - back);
+	return (size_t)__builtin_ctzll(m | 1ull << back);
+#else
+	return hc_span(s, s + a, s + len, HC_KIND_HOST, HC_HOST);
+#endif
+}
+
+/*
+ * A request-line taken by http_req_feed() at data[0..line) (target
+ * data[t0..k)) whose head does not end as its fast path wants: the line
+ * within the head bound is committed as fast_request_line() would, then the
+ * Host line fast path and feed_rest(); else the machine, as before.
+ */
+static __attribute__((noinline)) enum http_req_result
+feed_after_line(struct http_req_parser *p, const uint8_t *data, size_t len, size_t *consumed,
+		size_t t0, size_t k)
+{
+	size_t n = k + 11;  /* SP "HTTP/1.d" CRLF */
+	if ((uint64_t)p->head_bytes + n > p->max_head)
+		return feed_machine(p, data, len, consumed);
+	uint32_t mw = hc_load32(data);
+	enum http_method m = HTTP_METHOD_OTHER;
+	if (t0 == 4 && mw == LE32('G', 'E', 'T', ' '))
+		m = HTTP_METHOD_GET;
+	else if (t0 == 5 && mw == LE32('H', 'E', 'A', 'D'))
+		m = HTTP_METHOD_HEAD;
+	else if (t0 == 5 && mw == LE32('P', 'O', 'S', 'T'))
+		m = HTTP_METHOD_POST;
+	p->req.method = m;
+	p->req.target = (const char *)data + t0;
+	p->req.target_len = (uint32_t)(k - t0);
+	p->version_major = 1;
+	p->req.version_minor = data[k + 8] == '0' ? 0 : 1;
+	p->head_bytes += (uint32_t)n;
+	p->state = S_LINE_START;
+	size_t h = fast_host_line(p, data, n, len);
+	if (h != 0) {
+		n = h;
+		if (len - n >= 2 && hc_crlf(data + n) && p->head_bytes + 2 <= p->max_head) {
+			/* request-line, Host, end: as in http_req_feed() */
+			p->head_bytes += 2;
+			p->req.head_len = p->head_bytes;
+			p->req.keep_alive = p->req.version_minor == 1;
+			p->state = S_DONE;
+			*consumed = n + 2;
+			return HTTP_REQ_COMPLETE;
+		}
+	}
+	return feed_rest(p, data, n, len, consumed);
+}
+
+/*
+ * What http_req_feed() did before its one-pass fast path, for the requests
+ * that path leaves (another method, an HTTP/1.0 or 1.x request-line):
+ * fast_request_line(), fast_host_line() and the end, or feed_rest(), or
+ * the machine.
+ */
+static __attribute__((noinline)) enum http_req_result
+feed_general(struct http_req_parser *p, const uint8_t *data, size_t len, size_t *consumed)
+{
+	size_t n = fast_request_line(p, data, data + len);
+	if (n == 0)
+		return feed_machine(p, data, len, consumed);
+	size_t h = fast_host_line(p, data, n, len);
+	if (h != 0) {
+		n = h;
+		if (len - n >= 2 && hc_crlf(data + n) && p->head_bytes + 2 <= p->max_head) {
+			/*
+			 * request-line, Host, end: what head_done() decides
+			 * for a head with Host and no other field (RFC 9112
+			 * §9.3: 1.1 persists, 1.0 not)
+			 */
+			p->head_bytes += 2;
+			p->req.head_len = p->head_bytes;
+			p->req.keep_alive = p->req.version_minor == 1;
+			p->state = S_DONE;
+			*consumed = n + 2;
+			return HTTP_REQ_COMPLETE;
+		}
+	}
+	return feed_rest(p, data, n, len, consumed);
+}
+
+/*
+ * The common case in one pass, with nothing written until it is sure: a
+ * whole "GET" request, HTTP/1.1, at the start of the chunk, made of the
+ * request-line (fast_request_line()'s form), "Host:" [SP] host-bytes CRLF
+ * (RFC 9112 §3.2, RFC 3986 §3.2.2) and the empty line, within the head
+ * bound: what fast_request_line(), fast_host_line() and head_done() decide
+ * for it (1.1 persists, RFC 9112 §9.3), with one bound check for the whole
+ * head. Everything else leaves by a tail call with nothing changed
+ * (feed_machine(), feed_general(), or feed_after_line() once the
+ * request-line is taken), so this function needs no frame.
+ */
 enum http_req_result http_req_feed(struct http_req_parser *p, const uint8_t *data,
 				   size_t len, size_t *consumed)
 {
-	if (likely_(p->state == S_START)) {
-		/* the common case: a whole request at the start of a chunk */
-		size_t n = fast_request_line(p, data, data + len);
-		if (likely_(n != 0)) {
-			size_t h = fast_host_line(p, data, n, len);
-			if (likely_(h != 0)) {
-				n = h;
-				if (likely_(len - n >= 2 && hc_crlf(data + n) &&
-					    p->head_bytes + 2 <= p->max_head)) {
-					/*
-					 * request-line, Host, end: what head_done()
-					 * decides for a head with Host and no other
-					 * field (RFC 9112 §9.3: 1.1 persists, 1.0 not)
-					 */
-					p->head_bytes += 2;
-					p->req.head_len = p->head_bytes;
-					p->req.keep_alive = p->req.version_minor == 1;
-					p->state = S_DONE;
-					*consumed = n + 2;
-					return HTTP_REQ_COMPLETE;
-				}
-			}
-			return feed_rest(p, data, n, len, consumed);
-		}
+	const uint8_t *s = data;
+	size_t k;
+
+	/* 23 bytes: "A / HTTP/1.1" CRLF "Host:" CRLF CRLF, the least it takes */
+	if (!likely_(p->state == S_START && len >= 23))
+		return feed_machine(p, data, len, consumed);
+	if (!likely_(hc_load32(s) == LE32('G', 'E', 'T', ' ')))
+		return feed_general(p, data, len, consumed);
+	if (likely_(hc_load16(s + 4) == (uint16_t)('/' | ' ' << 8))) {
+		k = 5;  /* "/", what load generators ask for (tbuf_cap >= 1) */
+	} else {
+		k = 4 + hc_span_target(s, s + 4, s + len);
+		if (k == 4 || k >= len || s[k] != ' ' || k - 4 > p->tbuf_cap)
+			return feed_machine(p, data, len, consumed);
 	}
-	return feed_machine(p, data, len, consumed);
+	/* SP "HTTP/1.1" CRLF, then at least "Host:" CRLF CRLF */
+	if (len - k < 20 || hc_load64(s + k + 1) != hc_str8("HTTP/1.1") || !hc_crlf(s + k + 9))
+		return feed_general(p, data, len, consumed);
+	/* the request-line is taken; now Host and the end, or feed_after_line() */
+	size_t h = k + 11;
+	if ((hc_load32(s + h) | 0x20202020u) != LE32('h', 'o', 's', 't') || s[h + 4] != ':')
+		return feed_after_line(p, data, len, consumed, 4, k);
+	size_t a = h + 5 + (s[h + 5] == ' ');
+	size_t e = a + host_span(s, a, len);  /* SIZE_MAX: e < a */
+	if (e < a || len - e < 4 || hc_load32(s + e) != LE32('\r', '\n', '\r', '\n') ||
+	    (uint64_t)p->head_bytes + e + 4 > p->max_head)
+		return feed_after_line(p, data, len, consumed, 4, k);
+	p->req.method = HTTP_METHOD_GET;
+	p->req.version_minor = 1;
+	p->req.keep_alive = true;
+	p->req.has_host = true;
+	p->req.target = (const char *)s + 4;
+	p->req.target_len = (uint32_t)(k - 4);
+	p->head_bytes += (uint32_t)(e + 4);
+	p->req.head_len = p->head_bytes;
+	p->version_major = 1;
+	p->state = S_DONE;
+	*consumed = e + 4;
+	return HTTP_REQ_COMPLETE;
 }
 
 /* ---- path normalisation ------------------------------------------------ */

@@ -13,7 +13,7 @@
  *                    decide its response } -> one hare_tcp_send (all the
  *             pipelined responses of the burst in one chain) ->
  *             hare_tcp_recved (window reopens by what was parsed) -> timer
- *   app tick (1 ms): Date refresh, expire the head of each timer list
+ *   app tick (1 ms): Date refresh, the timer wheel's slots up to now
  */
 #include <errno.h>
 #include <string.h>
@@ -40,10 +40,28 @@
  * unchanged. */
 #define HTTPD_RECVED_BATCH 4096u
 
-/* Timer lists. Each has one constant timeout and entries are appended at
- * now + timeout, so every list stays sorted by deadline: the tick looks at
- * list heads only. */
+/* Timers: which timeout a connection waits under (its state), each with
+ * one constant duration. */
 enum { TL_NONE = 0, TL_HEADER, TL_IDLE, TL_SEND, TL_LINGER, TL_COUNT };
+
+/*
+ * The timer wheel: one slot per millisecond, TW_SLOTS of them; a connection
+ * with a timer sits in the slot of its `queued` time, and queued <= deadline
+ * always. A later deadline (the idle timer pushed back by each request, a
+ * new timer due no earlier than the slot) is only written to `deadline`: the
+ * connection stays where it is, and the tick, visiting the slot of every
+ * millisecond up to now, expires what is due and moves what is not to the
+ * slot of its deadline. So each timeout fires at the first tick at or after
+ * its deadline (exact to the tick, as sorted lists were), a request costs
+ * two stores instead of a list move, and the tick touches a connection
+ * about once per TW_SLOTS ms of its timeout.
+ */
+#define TW_SLOTS 1024u
+
+/* A doubly linked ring: a wheel slot's head, or a connection's place in one. */
+struct tw_link {
+	struct tw_link *prev, *next;
+};
 
 /* conn flags */
 #define CF_IN_HEAD   0x01  /* a request head is being received (header timer) */
@@ -72,34 +90,31 @@ struct httpd_wbody {
 /* The response being queued on a connection. */
 struct httpd_pending {
 	struct httpd_resp *r;    /* head (+ inline body) still to copy; NULL: done */
+	uint64_t sleft;          /* bytes still to queue (0: none) */
+	uint64_t soff;           /* body streamed by reference: content offset */
 	uint16_t copy_len;
 	bool close;              /* close the connection after this response */
-	uint64_t soff;           /* body streamed by reference: content offset */
-	uint64_t sleft;          /* bytes still to queue (0: none) */
 };
 
-/* One connection's state. */
+/* One connection's state. What a keep-alive request touches (all but the
+ * parser) is in the first cache line. */
 struct httpd_conn {
 	struct hare_tcp_conn *tc;        /* NULL: slot free */
 	struct httpd_worker *hw;
-	struct httpd_conn *prev, *next;  /* timer list; free list through next */
-	uint64_t deadline;               /* of its timer list entry */
-	uint64_t head_deadline;          /* header timeout of the current request */
-	uint8_t tl;                      /* TL_* it is in */
-	uint8_t flags;                   /* CF_* */
-	uint32_t rx_owed;                /* parsed bytes not yet hare_tcp_recved */
 	struct rte_mbuf *in_head;        /* received, not yet parsed: segments */
-	struct rte_mbuf *in_tail;        /*   linked through ->next */
+	uint8_t flags;                   /* CF_* */
+	uint8_t tl;                      /* TL_* it waits under */
+	uint32_t rx_owed;                /* parsed bytes not yet hare_tcp_recved */
+	uint64_t deadline;               /* of its timer (tl != TL_NONE) */
+	uint64_t queued;                 /* the wheel slot's time, <= deadline */
 	struct httpd_pending pend;
+	struct tw_link link;             /* in the wheel slot of `queued` */
+	struct rte_mbuf *in_tail;        /*   linked through ->next */
+	uint64_t head_deadline;          /* header timeout of the current request */
+	struct httpd_conn *free_next;    /* free list */
 	struct http_req_parser p;
 	char tbuf[HTTPD_TARGET_MAX];     /* request-target split across segments */
-};
-
-/* A sorted timer list. */
-struct httpd_tlist {
-	struct httpd_conn *head, *tail;
-	uint32_t timeout_ms;
-};
+} __rte_cache_aligned;
 
 /* Error responses we send, in err[] order. */
 static const uint16_t err_status[] = { 400, 404, 405, 408, 413, 414, 431, 500, 501, 505 };
@@ -110,7 +125,9 @@ struct httpd_worker {
 	struct hare_worker *w;
 	const struct httpd_service *svc;
 	const struct httpd_content *ct;
-	struct httpd_tlist tl[TL_COUNT];
+	uint32_t timeout_ms[TL_COUNT];   /* per TL_* */
+	uint64_t tw_done;                /* the wheel is visited up to this ms */
+	struct tw_link wheel[TW_SLOTS];
 	struct httpd_conn *free;         /* free slots (LIFO: warm ones first) */
 	struct httpd_conn *conns;
 	uint32_t n_conns;
@@ -121,11 +138,16 @@ struct httpd_worker {
 	struct http_date_cache date;
 	int64_t wall0_ms;                /* wall clock at mono0_ms */
 	uint64_t mono0_ms;
+	struct rte_mempool *pool;        /* the worker's mbuf pool */
 	uint16_t mbuf_room;              /* data room of the pool's mbufs */
 	/* --body-size mode with an inline body: its keep-alive response
 	 * (conn_fast), else NULL; and the body's length */
 	struct httpd_resp *gen_resp;
 	uint64_t gen_len;
+	/* requests answered with gen_resp by conn_fast(): each one a request,
+	 * a 2xx and gen_len body bytes, added to st by httpd_service_stats()
+	 * (one increment per request instead of three counters) */
+	uint64_t gen_answered;
 	/* References to content memory by this worker's mbufs. Never freed
 	 * (mbufs in a TX ring may still point here at port close); its free
 	 * callback does nothing, as the content lives until exit. */
@@ -156,49 +178,59 @@ httpd_opts_default(struct httpd_opts *o)
 	o->linger_ms = 5000;
 }
 
-/* ---- timer lists ----------------------------------------------------- */
+/* ---- timer wheel ------------------------------------------------------ */
+
+static inline struct httpd_conn *
+tw_conn(struct tw_link *l)
+{
+	return (struct httpd_conn *)(void *)((char *)l - offsetof(struct httpd_conn, link));
+}
+
+static inline void
+tw_insert(struct tw_link *head, struct tw_link *l)
+{
+	l->prev = head->prev;
+	l->next = head;
+	head->prev->next = l;
+	head->prev = l;
+}
 
 static inline void
 tl_unlink(struct httpd_worker *hw, struct httpd_conn *hc)
 {
-	struct httpd_tlist *l;
-
+	(void)hw;
 	if (hc->tl == TL_NONE)
 		return;
-	l = &hw->tl[hc->tl];
-	if (hc->prev)
-		hc->prev->next = hc->next;
-	else
-		l->head = hc->next;
-	if (hc->next)
-		hc->next->prev = hc->prev;
-	else
-		l->tail = hc->prev;
-	hc->prev = hc->next = NULL;
+	hc->link.prev->next = hc->link.next;
+	hc->link.next->prev = hc->link.prev;
 	hc->tl = TL_NONE;
 }
 
-/* Put hc at the tail of list `which` with `deadline` (>= every deadline
- * already there, see the enum). */
+/* Into the wheel at time t (never a slot the tick has visited for this
+ * round: at least tw_done + 1). */
+static inline void
+tw_queue(struct httpd_worker *hw, struct httpd_conn *hc, uint64_t t)
+{
+	if (t <= hw->tw_done)
+		t = hw->tw_done + 1;
+	hc->queued = t;
+	tw_insert(&hw->wheel[t % TW_SLOTS], &hc->link);
+}
+
+/* Wait under timer `which` until `deadline`. A deadline no earlier than
+ * the slot it is queued in only needs writing (see TW_SLOTS). */
 static inline void
 tl_move(struct httpd_worker *hw, struct httpd_conn *hc, uint8_t which, uint64_t deadline)
 {
-	struct httpd_tlist *l = &hw->tl[which];
-
-	if (hc->tl == which && l->tail == hc) {
-		hc->deadline = deadline;  /* already last: stays sorted */
+	if (likely(hc->tl != TL_NONE && deadline >= hc->queued)) {
+		hc->tl = which;
+		hc->deadline = deadline;
 		return;
 	}
 	tl_unlink(hw, hc);
 	hc->tl = which;
 	hc->deadline = deadline;
-	hc->next = NULL;
-	hc->prev = l->tail;
-	if (l->tail)
-		l->tail->next = hc;
-	else
-		l->head = hc;
-	l->tail = hc;
+	tw_queue(hw, hc, deadline);
 }
 
 /* ---- connection slots ------------------------------------------------ */
@@ -228,7 +260,7 @@ conn_free(struct httpd_worker *hw, struct httpd_conn *hc)
 	tl_unlink(hw, hc);
 	input_drop(hc, &dummy);
 	hc->tc = NULL;
-	hc->next = hw->free;
+	hc->free_next = hw->free;
 	hw->free = hc;
 	hw->st.closed++;
 }
@@ -472,7 +504,7 @@ conn_step(struct httpd_worker *hw, struct httpd_conn *hc, struct rte_mbuf *m,
 			break;
 		if (!(hc->flags & (CF_IN_HEAD | CF_IN_BODY))) {
 			hc->flags |= CF_IN_HEAD;
-			hc->head_deadline = now + hw->tl[TL_HEADER].timeout_ms;
+			hc->head_deadline = now + hw->timeout_ms[TL_HEADER];
 		}
 		if (hc->flags & CF_IN_HEAD)
 			hc->flags |= CF_GOT_BYTES;
@@ -523,8 +555,8 @@ conn_wait(struct httpd_worker *hw, struct httpd_conn *hc, uint64_t now)
 	if (hc->flags & CF_IN_HEAD) {
 		if (hc->tl != TL_HEADER)
 			tl_move(hw, hc, TL_HEADER, hc->head_deadline);
-	} else if (hw->tl[TL_IDLE].timeout_ms) {
-		tl_move(hw, hc, TL_IDLE, now + hw->tl[TL_IDLE].timeout_ms);
+	} else if (hw->timeout_ms[TL_IDLE]) {
+		tl_move(hw, hc, TL_IDLE, now + hw->timeout_ms[TL_IDLE]);
 	} else {
 		tl_unlink(hw, hc);
 	}
@@ -592,7 +624,7 @@ conn_run(struct httpd_worker *hw, struct httpd_conn *hc, bool was_pending)
 			return;
 		}
 		hc->flags |= CF_LINGER;
-		tl_move(hw, hc, TL_LINGER, now + hw->tl[TL_LINGER].timeout_ms);
+		tl_move(hw, hc, TL_LINGER, now + hw->timeout_ms[TL_LINGER]);
 		return;
 	}
 	if (rc == 1) {
@@ -600,7 +632,7 @@ conn_run(struct httpd_worker *hw, struct httpd_conn *hc, bool was_pending)
 		if (!was_pending)
 			hw->st.stalls++;
 		if (hc->tl != TL_SEND || o.progress)
-			tl_move(hw, hc, TL_SEND, now + hw->tl[TL_SEND].timeout_ms);
+			tl_move(hw, hc, TL_SEND, now + hw->timeout_ms[TL_SEND]);
 		return;
 	}
 	if (hc->flags & CF_EOF) {
@@ -638,13 +670,16 @@ conn_fast(struct httpd_worker *hw, struct httpd_conn *hc, struct rte_mbuf *m)
 		uint32_t n;
 
 		hc->flags &= (uint8_t)~(CF_IN_HEAD | CF_IN_BODY | CF_GOT_BYTES);
+		/* m: ours alone (one segment, as httpd_data() checked), from
+		 * the worker's pool; then the response is written into it */
+		bool reuse = RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 &&
+			     m->pool == hw->pool;
 		if (likely(hr != NULL && req->method == HTTP_METHOD_GET && req->keep_alive)) {
 			/* what respond() decides here, without the detour
-			 * through hc->pend */
+			 * through hc->pend; gen_resp fits an mbuf with the
+			 * tmpl_copy() slack (httpd_service_start) */
 			n = hr->len;
-			hw->st.requests++;
-			hw->st.resp_2xx++;
-			hw->st.body_bytes += hw->gen_len;
+			hw->gen_answered++;
 		} else {
 			respond(hw, hc, req->keep_alive);
 			if (hc->pend.sleft != 0 || hc->pend.close) {
@@ -653,28 +688,48 @@ conn_fast(struct httpd_worker *hw, struct httpd_conn *hc, struct rte_mbuf *m)
 			}
 			hr = hc->pend.r;
 			n = hc->pend.copy_len;
+			reuse = reuse && n + TMPL_COPY_SLACK <= hw->mbuf_room;
 		}
 		http_req_next(&hc->p);
-		/* m: ours alone, from the worker's pool, with room for
-		 * tmpl_copy() */
-		if (likely(RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 &&
-			   m->pool == hw->w->pool && n + TMPL_COPY_SLACK <= hw->mbuf_room)) {
+		if (likely(reuse)) {
+			uint64_t rearm;
+
 			if (unlikely(hr->date_sec != hw->date.sec)) {
 				memcpy(hr->buf + hr->date_off, hw->date.text, HTTP_DATE_LEN);
 				hr->date_sec = hw->date.sec;
 			}
-			rte_pktmbuf_reset(m);
+			/*
+			 * m as rte_pktmbuf_reset() leaves it, holding n bytes,
+			 * less the stores already true: next is NULL and the
+			 * refcount 1 (checked above), ol_flags has no
+			 * EXTERNAL bit (direct); the pool's buffers are longer
+			 * than the headroom. data_off, refcnt, nb_segs and
+			 * port are one 8-byte word (rearm_data).
+			 */
+			rearm = (uint64_t)RTE_PKTMBUF_HEADROOM | (uint64_t)1 << 16 |
+				(uint64_t)1 << 32 | (uint64_t)RTE_MBUF_PORT_INVALID << 48;
+			memcpy(&m->rearm_data, &rearm, sizeof(rearm));
+			m->ol_flags = 0;
+			m->packet_type = 0;
+			m->tx_offload = 0;
+			m->vlan_tci = 0;
+			m->vlan_tci_outer = 0;
 			tmpl_copy(rte_pktmbuf_mtod(m, char *), hr->buf, n);
 			m->data_len = (uint16_t)n;
 			m->pkt_len = n;
 			if (likely(hare_tcp_send(tc, m) >= 0)) {
-				hc->pend.r = NULL;
+				hc->pend.r = NULL;  /* respond() may have set it */
 				hc->rx_owed += len;
 				if (hc->rx_owed >= HTTPD_RECVED_BATCH) {
 					hare_tcp_recved(tc, hc->rx_owed);
 					hc->rx_owed = 0;
 				}
-				conn_wait(hw, hc, hw->w->now_ms);
+				/* conn_wait() with no head in progress; already
+				 * under the idle timer: only a later deadline */
+				if (likely(hc->tl == TL_IDLE))
+					hc->deadline = hw->w->now_ms + hw->timeout_ms[TL_IDLE];
+				else
+					conn_wait(hw, hc, hw->w->now_ms);
 				return;
 			}
 			/* no send space (or not allowed to send): m is ours
@@ -711,9 +766,8 @@ httpd_accept(struct hare_tcp_conn *c, void *listen_ctx)
 		hw->st.refused++;
 		return -1;
 	}
-	hw->free = hc->next;
+	hw->free = hc->free_next;
 	hc->tc = c;
-	hc->prev = hc->next = NULL;
 	hc->tl = TL_NONE;
 	hc->in_head = hc->in_tail = NULL;
 	hc->rx_owed = 0;
@@ -721,7 +775,7 @@ httpd_accept(struct hare_tcp_conn *c, void *listen_ctx)
 	http_req_init(&hc->p, &hw->pcfg, hc->tbuf, sizeof(hc->tbuf), NULL, NULL);
 	/* the first request is due within the header timeout too */
 	hc->flags = CF_IN_HEAD;
-	hc->head_deadline = hw->w->now_ms + hw->tl[TL_HEADER].timeout_ms;
+	hc->head_deadline = hw->w->now_ms + hw->timeout_ms[TL_HEADER];
 	tl_move(hw, hc, TL_HEADER, hc->head_deadline);
 	hare_tcp_set_ctx(c, hc);
 	hw->st.accepted++;
@@ -838,6 +892,39 @@ expire(struct httpd_worker *hw, struct httpd_conn *hc)
 	}
 }
 
+/*
+ * One wheel slot at tick time now: what is due expires, the rest (a later
+ * deadline, or a later round of this slot) goes to the slot of its
+ * deadline. The slot's ring is first moved to a local head, so an entry
+ * queued back into this slot is not seen again, and expire() (which unlinks
+ * the connection, wherever it is) is safe.
+ */
+static void
+tw_visit(struct httpd_worker *hw, struct tw_link *slot, uint64_t now)
+{
+	struct tw_link todo;
+
+	if (slot->next == slot)
+		return;
+	todo.next = slot->next;
+	todo.prev = slot->prev;
+	todo.next->prev = &todo;
+	todo.prev->next = &todo;
+	slot->next = slot->prev = slot;
+	while (todo.next != &todo) {
+		struct httpd_conn *hc = tw_conn(todo.next);
+
+		if (hc->deadline <= now) {
+			expire(hw, hc);
+			continue;
+		}
+		todo.next = hc->link.next;
+		todo.next->prev = &todo;
+		hc->queued = hc->deadline;
+		tw_insert(&hw->wheel[hc->deadline % TW_SLOTS], &hc->link);
+	}
+}
+
 static void
 httpd_tick(struct hare_worker *w, void *ctx)
 {
@@ -847,12 +934,12 @@ httpd_tick(struct hare_worker *w, void *ctx)
 
 	if (sec != hw->date.sec)
 		http_date_update(&hw->date, sec);
-	for (unsigned i = TL_HEADER; i < TL_COUNT; i++) {
-		struct httpd_conn *hc;
-
-		while ((hc = hw->tl[i].head) != NULL && hc->deadline <= now)
-			expire(hw, hc);
-	}
+	if (now <= hw->tw_done)
+		return;
+	/* the slots of (tw_done, now], each once (a longer gap: all of them) */
+	for (uint64_t t = now - RTE_MIN(now - hw->tw_done, (uint64_t)TW_SLOTS) + 1; t <= now; t++)
+		tw_visit(hw, &hw->wheel[t % TW_SLOTS], now);
+	hw->tw_done = now;
 }
 
 static void
@@ -950,10 +1037,14 @@ httpd_service_start(struct httpd_service *s, struct hare_worker *w, const char *
 	hw->svc = s;
 	hw->ct = &s->content;
 	hw->pcfg.max_head = s->o.max_head;
-	hw->tl[TL_HEADER].timeout_ms = s->o.header_timeout_ms;
-	hw->tl[TL_IDLE].timeout_ms = s->o.idle_timeout_ms;
-	hw->tl[TL_SEND].timeout_ms = s->o.send_timeout_ms;
-	hw->tl[TL_LINGER].timeout_ms = s->o.linger_ms;
+	hw->timeout_ms[TL_HEADER] = s->o.header_timeout_ms;
+	hw->timeout_ms[TL_IDLE] = s->o.idle_timeout_ms;
+	hw->timeout_ms[TL_SEND] = s->o.send_timeout_ms;
+	hw->timeout_ms[TL_LINGER] = s->o.linger_ms;
+	for (unsigned i = 0; i < TW_SLOTS; i++)
+		hw->wheel[i].prev = hw->wheel[i].next = &hw->wheel[i];
+	hw->tw_done = w->now_ms;
+	hw->pool = w->pool;
 	hw->mbuf_room = (uint16_t)(rte_pktmbuf_data_room_size(w->pool) - RTE_PKTMBUF_HEADROOM);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	hw->wall0_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -975,7 +1066,8 @@ httpd_service_start(struct httpd_service *s, struct hare_worker *w, const char *
 	if (hw->arena == NULL)
 		goto nomem;
 	build_templates(hw, hw->arena, &arena_size, prog);
-	if (s->content.generated && hw->wb[0].inline_body) {
+	if (s->content.generated && hw->wb[0].inline_body &&
+	    hw->wb[0].r[1].len + TMPL_COPY_SLACK <= hw->mbuf_room) {
 		hw->gen_resp = &hw->wb[0].r[1];
 		hw->gen_len = s->content.bodies[0].len;
 	}
@@ -987,7 +1079,7 @@ httpd_service_start(struct httpd_service *s, struct hare_worker *w, const char *
 		goto nomem;
 	for (uint32_t i = hw->n_conns; i-- > 0;) {
 		hw->conns[i].hw = hw;
-		hw->conns[i].next = hw->free;
+		hw->conns[i].free_next = hw->free;
 		hw->free = &hw->conns[i];
 	}
 	if (hare_tcp_listen(w, 0, s->o.port, &httpd_ops, hw) == NULL) {
@@ -1042,6 +1134,9 @@ httpd_service_stats(const struct httpd_service *s, struct httpd_stats *sum)
 #define HTTPD_STATS_ADD(n) sum->n += hw->st.n;
 		HTTPD_STATS_FIELDS(HTTPD_STATS_ADD)
 #undef HTTPD_STATS_ADD
+		sum->requests += hw->gen_answered;
+		sum->resp_2xx += hw->gen_answered;
+		sum->body_bytes += hw->gen_answered * hw->gen_len;
 	}
 }
 

@@ -449,6 +449,86 @@ static void test_host_fast_path(void **state)
 	check_split_invariance(cs[0].msg, &c31, false);
 }
 
+/*
+ * The one-pass fast path of http_req_feed() classifies the Host value with
+ * one window over the chunk's last 32 bytes (a chunk under 32: its first
+ * and last 16). Host values of every length from empty to past that
+ * window's reach, a bad byte at its first, middle and last position, with
+ * and without a pipelined request behind, "/" and longer targets, GET and
+ * HEAD, 1.1 and 1.0, and the head bound just met and just missed: the same
+ * verdict as the machine (every split point) and the expected one.
+ */
+static void test_one_pass_fast_path(void **state)
+{
+	(void)state;
+	static const char *const lines[] = { "GET / HTTP/1.1", "GET /abc/def.html HTTP/1.1",
+					     "HEAD / HTTP/1.1", "GET / HTTP/1.0" };
+	static const char bad[] = { '/', '\x01', '\x80', ' ' };
+	char host[64], msg[256];
+	struct stream_out o;
+
+	for (size_t li = 0; li < sizeof(lines) / sizeof(lines[0]); li++)
+		for (size_t hl = 0; hl <= 48; hl++) {
+			for (size_t x = 0; x < hl; x++)
+				host[x] = (char)('a' + x % 26);
+			host[hl] = '\0';
+			snprintf(msg, sizeof(msg), "%s\r\nHost: %s\r\n\r\n", lines[li], host);
+			size_t len = strlen(msg);
+			parse_whole(msg, NULL, &o);
+			assert_int_equal(o.n, 1);
+			assert_int_equal(o.reqs[0].rc, HTTP_REQ_COMPLETE);
+			assert_int_equal(o.reqs[0].end_offset, len);
+			assert_int_equal(o.reqs[0].head_len, len);
+			assert_true(o.reqs[0].has_host);
+			assert_int_equal(o.reqs[0].keep_alive, li != 3);
+			assert_int_equal(o.reqs[0].method, li == 2 ? HTTP_METHOD_HEAD : HTTP_METHOD_GET);
+			assert_string_equal(o.reqs[0].target, li == 1 ? "/abc/def.html" : "/");
+			check_split_invariance(msg, NULL, false);
+
+			/* the head bound: just met, just missed */
+			struct http_req_config met = { .max_head = (uint32_t)len, .max_body = 0 };
+			struct http_req_config missed = { .max_head = (uint32_t)len - 1, .max_body = 0 };
+			parse_whole(msg, &met, &o);
+			assert_int_equal(o.reqs[0].rc, HTTP_REQ_COMPLETE);
+			parse_whole(msg, &missed, &o);
+			assert_int_equal(o.reqs[0].status, 431);
+			check_split_invariance(msg, &missed, false);
+
+			/* pipelined: the window then ends in the next request */
+			snprintf(msg, sizeof(msg), "%s\r\nHost: %s\r\n\r\nGET /2 HTTP/1.1\r\nHost: y\r\n\r\n",
+				 lines[li], host);
+			parse_whole(msg, NULL, &o);
+			assert_int_equal(o.n, 2);
+			assert_int_equal(o.reqs[0].rc, HTTP_REQ_COMPLETE);
+			assert_int_equal(o.reqs[0].end_offset, len);
+			assert_int_equal(o.reqs[1].rc, HTTP_REQ_COMPLETE);
+			assert_string_equal(o.reqs[1].target, "/2");
+			check_split_invariance(msg, NULL, false);
+
+			if (hl == 0)
+				continue;
+			size_t at[3] = { 0, hl / 2, hl - 1 };
+			for (size_t b = 0; b < sizeof(bad); b++)
+				for (size_t z = 0; z < 3; z++) {
+					char h2[64];
+					memcpy(h2, host, hl + 1);
+					h2[at[z]] = bad[b];
+					snprintf(msg, sizeof(msg), "%s\r\nHost: %s\r\n\r\n", lines[li], h2);
+					parse_whole(msg, NULL, &o);
+					assert_int_equal(o.n, 1);
+					if (bad[b] != ' ') {
+						assert_int_equal(o.reqs[0].status, 400);
+					} else if (at[z] == hl - 1 || at[z] == 0) {
+						/* leading or trailing OWS */
+						assert_int_equal(o.reqs[0].rc, HTTP_REQ_COMPLETE);
+					} else {
+						assert_int_equal(o.reqs[0].status, 400);
+					}
+					check_split_invariance(msg, NULL, false);
+				}
+		}
+}
+
 static void test_bad_request_lines(void **state)
 {
 	(void)state;
@@ -1059,6 +1139,7 @@ int main(void)
 		cmocka_unit_test(test_split_invariance_corpus),
 		cmocka_unit_test(test_pipelined_three),
 		cmocka_unit_test(test_host_fast_path),
+		cmocka_unit_test(test_one_pass_fast_path),
 		cmocka_unit_test(test_bad_request_lines),
 		cmocka_unit_test(test_methods),
 		cmocka_unit_test(test_header_syntax),

@@ -393,6 +393,9 @@ void tcp_conn_init_common(struct hare_tcp_ctx *x, struct hare_tcp_conn *c); /* s
 /* tcp_out.c */
 void tcp_output(struct hare_worker *w, struct hare_tcp_conn *c);
 int tcp_xmit(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags);
+/* tcp_xmit without its direct builder: every case (tests compare the two) */
+int tcp_xmit_general(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len,
+		     uint8_t flags);
 void tcp_send_ack(struct hare_worker *w, struct hare_tcp_conn *c);
 void tcp_send_challenge_ack(struct hare_worker *w, struct hare_tcp_conn *c);
 void tcp_send_rst_conn(struct hare_worker *w, struct hare_tcp_conn *c);

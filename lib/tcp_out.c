@@ -204,7 +204,8 @@ tcp_build_options(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t len, 
 }
 
 int
-tcp_xmit(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
+tcp_xmit_general(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len,
+		 uint8_t flags)
 {
 	struct rte_mbuf *m = hare_alloc_mbuf(w);
 	struct rte_tcp_hdr *th;
@@ -272,15 +273,18 @@ tcp_xmit(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t 
 	return 0;
 }
 
-/* A pure ACK written straight into one fresh mbuf: Ethernet, IPv4 and
- * TCP headers in place, the TCP checksum summed over a header of constant
- * length. The same bytes and side effects as tcp_xmit(.., TH_ACK) +
- * hare_ipv4_output() (they share the header fillers in ipv4.h), without
- * their general cases: no payload, no SACK blocks (RFC 2018 needs
- * build_sack), and the next hop's MAC known (the ARP hint) — else false,
- * and the caller takes the general path. */
-static bool
-tcp_ack_direct(struct hare_worker *w, struct hare_tcp_conn *c)
+/* A segment carrying an ACK written straight into one fresh mbuf:
+ * Ethernet, IPv4 and TCP headers in place and up to TCP_COPY_MAX bytes of
+ * payload copied from the send queue behind them, the checksum summed over
+ * that one buffer. The same bytes and side effects as tcp_xmit_general()
+ * + hare_ipv4_output() (they share the header fillers in ipv4.h), without
+ * their general cases: no SYN or RST, no SACK blocks (RFC 2018 needs
+ * build_sack), a payload small enough to copy, the next hop's MAC known
+ * (the ARP hint). Returns 0 (sent), -ENOBUFS (no mbuf; counted, as the
+ * general path would) or 1 (not this case: take the general path). */
+static int
+tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len,
+		uint8_t flags)
 {
 	const uint32_t l2 = sizeof(struct rte_ether_hdr), l3 = sizeof(struct rte_ipv4_hdr);
 	const bool ts = c->opt & TO_TS;
@@ -292,42 +296,61 @@ tcp_ack_direct(struct hare_worker *w, struct hare_tcp_conn *c)
 	struct rte_mbuf *m;
 	uint32_t nh, win, edge;
 
-	if (unlikely((c->opt & TO_SACK) && c->ooo_head))
-		return false;
+	if (unlikely(len > TCP_COPY_MAX || ((c->opt & TO_SACK) && c->ooo_head)))
+		return 1;
 	nh = hare_ipv4_route(w->cfg, c->t.raddr);
-	if (unlikely(nh == 0 || l3 + hlen > w->cfg->mtu))
-		return false;
+	if (unlikely(nh == 0 || l3 + hlen + len > w->cfg->mtu))
+		return 1;
 	e = hare_ipv4_arp_fresh(w, nh);
 	if (unlikely(e == NULL))
-		return false;
+		return 1;
 	m = hare_alloc_mbuf(w);
 	if (unlikely(m == NULL))
-		return true; /* counted; tcp_xmit would fail the same way */
-	m->data_len = (uint16_t)(l2 + l3 + hlen);
-	m->pkt_len = l2 + l3 + hlen;
+		return -ENOBUFS;
+	m->data_len = (uint16_t)(l2 + l3 + hlen + len);
+	m->pkt_len = l2 + l3 + hlen + len;
 	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	ip = (struct rte_ipv4_hdr *)(eh + 1);
 	th = (struct rte_tcp_hdr *)(ip + 1);
+	if (len > 0) {
+		/* attach_payload's copy: the bytes may span send-queue mbufs */
+		uint32_t off, left = len;
+		const struct rte_mbuf *q = sndq_find(c, seq, &off);
+		char *dst = (char *)th + hlen;
+
+		while (left > 0 && q) {
+			uint32_t n = RTE_MIN((uint32_t)q->data_len - off, left);
+
+			memcpy(dst, rte_pktmbuf_mtod_offset(q, const char *, off), n);
+			dst += n;
+			left -= n;
+			off = 0;
+			q = q->next;
+		}
+		if (unlikely(left != 0)) {
+			hare_free_seg(w, m);
+			return 1; /* not in the queue: the general path says so */
+		}
+	}
 
 	win = RTE_MIN(tcp_rcv_window(c, w) >> c->rcv_wscale, 65535u);
 	th->src_port = c->t.lport;
 	th->dst_port = c->t.rport;
-	th->sent_seq = rte_cpu_to_be_32(c->snd_nxt);
+	th->sent_seq = rte_cpu_to_be_32(seq);
 	th->recv_ack = rte_cpu_to_be_32(c->rcv_nxt);
 	th->data_off = (uint8_t)((hlen / 4) << 4);
-	th->tcp_flags = TH_ACK;
+	th->tcp_flags = flags;
 	th->rx_win = rte_cpu_to_be_16((uint16_t)win);
 	th->cksum = 0;
 	th->tcp_urp = 0;
 	if (ts)
 		put_ts((uint8_t *)(th + 1), tcp_now(w) + c->ts_offset, c->ts_recent);
-	hare_ipv4_tcp_cksum(w, m, th, c->t.laddr, c->t.raddr, hlen,
-			    (w->offloads & HARE_OFFLOAD_TCP_CKSUM) ? 0 :
-			    ts ? hare_raw_cksum(th, 32) : hare_raw_cksum(th, 20));
-	hare_ipv4_fill(w, m, ip, c->t.laddr, c->t.raddr, IPPROTO_TCP, l3 + hlen);
+	hare_ipv4_tcp_cksum(w, m, th, c->t.laddr, c->t.raddr, hlen + len,
+			    (w->offloads & HARE_OFFLOAD_TCP_CKSUM) ? 0 : hare_raw_cksum(th, hlen + len));
+	hare_ipv4_fill(w, m, ip, c->t.laddr, c->t.raddr, IPPROTO_TCP, l3 + hlen + len);
 	hare_eth_fill(&w->mac, eh, &e->mac, RTE_ETHER_TYPE_IPV4);
 
-	/* what tcp_xmit records for every segment carrying an ACK */
+	/* what tcp_xmit_general records for every segment carrying an ACK */
 	edge = c->rcv_nxt + (win << c->rcv_wscale);
 	c->last_ack_sent = c->rcv_nxt;
 	if (SEQ_GT(edge, c->rcv_adv))
@@ -336,14 +359,26 @@ tcp_ack_direct(struct hare_worker *w, struct hare_tcp_conn *c)
 	c->t_delack = 0;
 	w->stats.tcp_tx_segments++;
 	hare_tx_enqueue(w, m);
-	return true;
+	return 0;
+}
+
+/* One segment: the direct builder for the usual one (an ACK with a small
+ * payload or none), else the general path. 0, or -ENOBUFS. */
+int
+tcp_xmit(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
+{
+	if (likely((flags & (TH_SYN | TH_RST | TH_ACK)) == TH_ACK)) {
+		int rc = tcp_xmit_direct(w, c, seq, len, flags);
+
+		if (rc <= 0)
+			return rc;
+	}
+	return tcp_xmit_general(w, c, seq, len, flags);
 }
 
 void
 tcp_send_ack(struct hare_worker *w, struct hare_tcp_conn *c)
 {
-	if (likely(tcp_ack_direct(w, c)))
-		return;
 	tcp_xmit(w, c, c->snd_nxt, 0, TH_ACK);
 }
 

@@ -573,46 +573,65 @@ struct_sizes(void **state)
 	assert_true(tw <= 64);
 }
 
-/* tcp_send_ack() writes the pure ACK's headers itself (tcp_out.c,
- * tcp_ack_direct); the frame must be the one tcp_xmit() +
- * hare_ipv4_output() build, byte for byte and in its offload requests,
- * for every TX offload combination, with and without timestamps. */
+/* tcp_xmit() writes an ACK-carrying segment with a small payload (or none:
+ * tcp_send_ack) itself (tcp_out.c, tcp_xmit_direct); the frame must be the
+ * one tcp_xmit_general() + hare_ipv4_output() build, byte for byte and in
+ * its offload requests, for payloads of 0..TCP_COPY_MAX bytes taken from
+ * the send queue at several offsets, every TX offload combination, with
+ * and without timestamps. */
 static void
 direct_ack_matches_general_path(void **state)
 {
+	static const uint32_t lens[] = { 0, 1, 100, 255, 256 };
+	static uint8_t data[300];
+
+	for (size_t k = 0; k < sizeof(data); k++)
+		data[k] = (uint8_t)(k * 7 + 3);
 	for (int ts = 0; ts < 2; ts++) {
 		for (uint32_t off = 0; off < 4; off++) {
 			struct ht_rig *r = tt_rig();
 			struct tt t;
 			struct hare_tcp_conn *c;
-			struct rte_mbuf *a, *b;
-			uint16_t id;
 
 			listen_on(r, &tt_ops);
 			c = tt_open(&t, r, ts, 5000);
 			assert_int_equal(!!(c->opt & TO_TS), ts);
 			r->w->offloads = ((off & 1) ? HARE_OFFLOAD_IPV4_CKSUM : 0) |
 					 ((off & 2) ? HARE_OFFLOAD_TCP_CKSUM : 0);
-			id = r->w->ip_id;
-			tcp_send_ack(r->w, c);
+			/* 300 bytes in flight (sent and dropped here): the
+			 * segments below resend parts of them */
+			assert_int_equal(hare_tcp_send_bytes(c, data, sizeof(data)), (int)sizeof(data));
 			hare_worker_tx_flush(r->w);
-			r->w->ip_id = id; /* the same IPv4 identification for both */
-			assert_int_equal(tcp_xmit(r->w, c, c->snd_nxt, 0, TH_ACK), 0);
-			hare_worker_tx_flush(r->w);
-			a = ht_pop_tx(r);
-			b = ht_pop_tx(r);
-			assert_non_null(a);
-			assert_non_null(b);
-			assert_int_equal(a->pkt_len, b->pkt_len);
-			assert_int_equal(a->pkt_len, 14 + 20 + 20 + (ts ? 12 : 0));
-			assert_int_equal(a->nb_segs, 1);
-			assert_memory_equal(rte_pktmbuf_mtod(a, void *), rte_pktmbuf_mtod(b, void *),
-					    a->pkt_len);
-			assert_int_equal(a->ol_flags, b->ol_flags);
-			assert_int_equal(a->l2_len, b->l2_len);
-			assert_int_equal(a->l3_len, b->l3_len);
-			rte_pktmbuf_free(a);
-			rte_pktmbuf_free(b);
+			ht_drain_tx(r);
+			for (size_t li = 0; li < RTE_DIM(lens); li++) {
+				uint32_t len = lens[li];
+				uint8_t fl = len ? TH_ACK | TH_PSH : TH_ACK;
+				struct rte_mbuf *a, *b;
+				uint16_t id = r->w->ip_id;
+
+				/* tcp_xmit takes the direct builder for these */
+				assert_int_equal(tcp_xmit(r->w, c, c->snd_una + 7 * (uint32_t)li, len, fl), 0);
+				hare_worker_tx_flush(r->w);
+				r->w->ip_id = id; /* the same IPv4 identification for both */
+				assert_int_equal(tcp_xmit_general(r->w, c, c->snd_una + 7 * (uint32_t)li,
+								  len, fl), 0);
+				hare_worker_tx_flush(r->w);
+				a = ht_pop_tx(r);
+				b = ht_pop_tx(r);
+				assert_non_null(a);
+				assert_non_null(b);
+				assert_int_equal(a->pkt_len, b->pkt_len);
+				assert_int_equal(a->pkt_len, 14 + 20 + 20 + (ts ? 12 : 0) + len);
+				assert_int_equal(a->nb_segs, 1);
+				assert_int_equal(b->nb_segs, 1);
+				assert_memory_equal(rte_pktmbuf_mtod(a, void *), rte_pktmbuf_mtod(b, void *),
+						    a->pkt_len);
+				assert_int_equal(a->ol_flags, b->ol_flags);
+				assert_int_equal(a->l2_len, b->l2_len);
+				assert_int_equal(a->l3_len, b->l3_len);
+				rte_pktmbuf_free(a);
+				rte_pktmbuf_free(b);
+			}
 			r->w->offloads = 0;
 			ht_rig_free(r);
 		}

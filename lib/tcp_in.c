@@ -1220,7 +1220,7 @@ tcp_input_conn(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s
 			/* in-order data, acknowledging nothing new or new data */
 			tcp_fast_accept(w, c, s, wnd, ts_upd);
 			if (s->ack != c->snd_una) {
-				if (!tcp_ack_new_outline(w, c, s, c->sacked)) {
+				if (!tcp_ack_new(w, c, s, c->sacked)) {
 					tcp_free_seg_mbuf(w, s); /* gone (the app aborted) */
 					return;
 				}

@@ -876,6 +876,31 @@ host_span(const uint8_t *s, size_t a, size_t len)
 }
 
 /*
+ * The request-line is taken (data[0..n)): the Host line fast path and the
+ * end of the head, or feed_rest(). A head of request-line, Host and the
+ * empty line gets what head_done() decides for it (RFC 9112 §9.3: 1.1
+ * persists, 1.0 not).
+ */
+static inline enum http_req_result
+feed_after_request_line(struct http_req_parser *p, const uint8_t *data, size_t n, size_t len,
+			size_t *consumed)
+{
+	size_t h = fast_host_line(p, data, n, len);
+	if (h != 0) {
+		n = h;
+		if (len - n >= 2 && hc_crlf(data + n) && p->head_bytes + 2 <= p->max_head) {
+			p->head_bytes += 2;
+			p->req.head_len = p->head_bytes;
+			p->req.keep_alive = p->req.version_minor == 1;
+			p->state = S_DONE;
+			*consumed = n + 2;
+			return HTTP_REQ_COMPLETE;
+		}
+	}
+	return feed_rest(p, data, n, len, consumed);
+}
+
+/*
  * A request-line taken by http_req_feed() at data[0..line) (target
  * data[t0..k)) whose head does not end as its fast path wants: the line
  * within the head bound is committed as fast_request_line() would, then the
@@ -903,20 +928,7 @@ feed_after_line(struct http_req_parser *p, const uint8_t *data, size_t len, size
 	p->req.version_minor = data[k + 8] == '0' ? 0 : 1;
 	p->head_bytes += (uint32_t)n;
 	p->state = S_LINE_START;
-	size_t h = fast_host_line(p, data, n, len);
-	if (h != 0) {
-		n = h;
-		if (len - n >= 2 && hc_crlf(data + n) && p->head_bytes + 2 <= p->max_head) {
-			/* request-line, Host, end: as in http_req_feed() */
-			p->head_bytes += 2;
-			p->req.head_len = p->head_bytes;
-			p->req.keep_alive = p->req.version_minor == 1;
-			p->state = S_DONE;
-			*consumed = n + 2;
-			return HTTP_REQ_COMPLETE;
-		}
-	}
-	return feed_rest(p, data, n, len, consumed);
+	return feed_after_request_line(p, data, n, len, consumed);
 }
 
 /*
@@ -931,24 +943,7 @@ feed_general(struct http_req_parser *p, const uint8_t *data, size_t len, size_t 
 	size_t n = fast_request_line(p, data, data + len);
 	if (n == 0)
 		return feed_machine(p, data, len, consumed);
-	size_t h = fast_host_line(p, data, n, len);
-	if (h != 0) {
-		n = h;
-		if (len - n >= 2 && hc_crlf(data + n) && p->head_bytes + 2 <= p->max_head) {
-			/*
-			 * request-line, Host, end: what head_done() decides
-			 * for a head with Host and no other field (RFC 9112
-			 * §9.3: 1.1 persists, 1.0 not)
-			 */
-			p->head_bytes += 2;
-			p->req.head_len = p->head_bytes;
-			p->req.keep_alive = p->req.version_minor == 1;
-			p->state = S_DONE;
-			*consumed = n + 2;
-			return HTTP_REQ_COMPLETE;
-		}
-	}
-	return feed_rest(p, data, n, len, consumed);
+	return feed_after_request_line(p, data, n, len, consumed);
 }
 
 /*

@@ -81,7 +81,10 @@ m_trim_tail(struct rte_mbuf *m, uint32_t n)
 static inline bool
 tcp_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 {
-	uint32_t sum = (uint32_t)rte_ipv4_phdr_cksum(ip, 0) +
+	/* pseudo-header from a few adds (hare_phdr_sum); the segment length
+	 * is m's: IPv4 input trimmed m to the datagram's payload */
+	uint32_t sum = (uint32_t)hare_phdr_sum(ip->src_addr, ip->dst_addr, IPPROTO_TCP,
+					       (uint16_t)rte_pktmbuf_pkt_len(m)) +
 		       hare_raw_cksum_mbuf(m, 0, rte_pktmbuf_pkt_len(m));
 
 	sum = (sum & 0xffff) + (sum >> 16);

@@ -120,7 +120,21 @@ peer_send(struct ht_rig *r, struct peer *p, uint8_t flags, const void *data, siz
 	feed(r, f, n);
 }
 
-/* Handshake from the peer with Linux-like options; returns false on failure. */
+/* A SYN's options exactly as Linux writes them (tcp_options_write): MSS,
+ * SACK-permitted, timestamps, NOP, window scale — 20 bytes. */
+static size_t
+linux_syn_opts(uint8_t *o, uint16_t mss, uint8_t ws, uint32_t tsval)
+{
+	uint32_t v = rte_cpu_to_be_32(tsval), e = 0;
+
+	o[0] = 2; o[1] = 4; o[2] = (uint8_t)(mss >> 8); o[3] = (uint8_t)mss;
+	o[4] = 4; o[5] = 2; o[6] = 8; o[7] = 10;
+	memcpy(o + 8, &v, 4); memcpy(o + 12, &e, 4);
+	o[16] = 1; o[17] = 3; o[18] = 3; o[19] = ws;
+	return 20;
+}
+
+/* Handshake from the peer with Linux's options; returns false on failure. */
 static bool
 peer_open(struct ht_rig *r, struct peer *p, uint16_t port)
 {
@@ -132,7 +146,7 @@ peer_open(struct ht_rig *r, struct peer *p, uint16_t port)
 	p->port = port;
 	p->snd_nxt = 1000000u * port;
 	p->tsval = 100;
-	ol = tt_opt_syn(o, 1460, 7, true, true, p->tsval++, 0);
+	ol = linux_syn_opts(o, 1460, 7, p->tsval++);
 	n = tt_build(f, p->port, TT_LPORT, p->snd_nxt, 0, TH_S, 65535, o, ol, NULL, 0);
 	feed(r, f, n);
 	p->snd_nxt++;
@@ -240,7 +254,7 @@ run_conn(struct ht_rig *r, long count)
 			p->port = (uint16_t)(10000 + base + i);
 			p->snd_nxt = 1000000u * p->port;
 			p->tsval = 100;
-			ol = tt_opt_syn(o, 1460, 7, true, true, p->tsval++, 0);
+			ol = linux_syn_opts(o, 1460, 7, p->tsval++);
 			fl = tt_build(f, p->port, TT_LPORT, p->snd_nxt, 0, TH_S, 65535, o, ol, NULL, 0);
 			feed(r, f, fl);
 			p->snd_nxt++;

@@ -94,24 +94,36 @@ tcp_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 
 /* ---- option parsing ------------------------------------------------ */
 
-/* Returns false for malformed options (lengths that lie). */
-static bool
-tcp_parse_options(struct tcp_seg *s, const uint8_t *o, uint32_t len)
+/* Every option layout (tcp_parse_options' cases past the first). */
+static __rte_noinline bool
+tcp_parse_options_general(struct tcp_seg *s, const uint8_t *o, uint32_t len)
 {
 	bool syn = s->flags & TH_SYN;
-	uint32_t w0;
 
-	/* the common case: NOP NOP TS (RFC 7323 Appendix A layout), its
-	 * first four bytes compared as one word */
-	memcpy(&w0, o, 4); /* len >= 4: the data offset is in 32-bit words */
-	if (len == 12 && w0 == RTE_BE32(0x0101080au)) {
-		uint32_t v, e;
+	/* the common SYN: MSS, SACK-permitted, timestamps, NOP, window scale
+	 * (Linux's layout, and hare's own), its fixed bytes compared as two
+	 * words: 02 04 m m | 04 02 08 0a | TSval | TSecr | 01 03 03 ws */
+	if (len == 20 && syn) {
+		uint64_t a;
+		uint32_t b;
 
-		memcpy(&v, o + 4, 4); memcpy(&e, o + 8, 4);
-		s->tsval = rte_be_to_cpu_32(v);
-		s->tsecr = rte_be_to_cpu_32(e);
-		s->has_ts = 1;
-		return true;
+		memcpy(&a, o, 8);
+		memcpy(&b, o + 16, 4);
+		if ((a & 0xffffffff0000ffffull) == 0x0a08020400000402ull &&
+		    (b & 0x00ffffffu) == 0x00030301u) {
+			uint32_t v, e;
+
+			s->mss = (uint16_t)((o[2] << 8) | o[3]);
+			s->has_mss = 1;
+			s->sack_ok = 1;
+			memcpy(&v, o + 8, 4); memcpy(&e, o + 12, 4);
+			s->tsval = rte_be_to_cpu_32(v);
+			s->tsecr = rte_be_to_cpu_32(e);
+			s->has_ts = 1;
+			s->ws = RTE_MIN(o[19], 14); /* RFC 7323 §2.3 */
+			s->has_ws = 1;
+			return true;
+		}
 	}
 	while (len > 0) {
 		uint8_t kind = o[0], olen;
@@ -175,6 +187,27 @@ tcp_parse_options(struct tcp_seg *s, const uint8_t *o, uint32_t len)
 		len -= olen;
 	}
 	return true;
+}
+
+/* Returns false for malformed options (lengths that lie). */
+static inline bool
+tcp_parse_options(struct tcp_seg *s, const uint8_t *o, uint32_t len)
+{
+	uint32_t w0;
+
+	/* the common case: NOP NOP TS (RFC 7323 Appendix A layout), its
+	 * first four bytes compared as one word */
+	memcpy(&w0, o, 4); /* len >= 4: the data offset is in 32-bit words */
+	if (likely(len == 12 && w0 == RTE_BE32(0x0101080au))) {
+		uint32_t v, e;
+
+		memcpy(&v, o + 4, 4); memcpy(&e, o + 8, 4);
+		s->tsval = rte_be_to_cpu_32(v);
+		s->tsecr = rte_be_to_cpu_32(e);
+		s->has_ts = 1;
+		return true;
+	}
+	return tcp_parse_options_general(s, o, len);
 }
 
 /* ---- shared pieces ------------------------------------------------- */

@@ -820,6 +820,71 @@ acks_per_burst(void **state)
 	ht_rig_free(r);
 }
 
+/* The SYN a conn gets from options o (ol bytes): state after the SYN. */
+static void
+syn_state(const uint8_t *o, size_t ol, struct hare_tcp_conn *out)
+{
+	struct ht_rig *r = tt_rig();
+	struct tt_seg sa;
+	uint8_t f[256];
+	size_t n;
+
+	listen_on(r, &tt_ops);
+	n = tt_build(f, TT_PPORT, TT_LPORT, 7000, 0, TH_S, 65535, o, ol, NULL, 0);
+	ht_input(r, f, n);
+	tt_expect(r, &sa, TH_S | TH_A);
+	assert_int_equal(hare_tcp_conn_count(r->w), 1);
+	for (uint32_t i = 0; i < r->w->tcp->max_conns; i++)
+		if (r->w->tcp->conns[i].state == HARE_TCP_SYN_RCVD)
+			*out = r->w->tcp->conns[i];
+	ht_rig_free(r);
+}
+
+/* tcp_parse_options reads Linux's SYN layout (MSS, SACK-permitted, TS,
+ * NOP, WS: 20 bytes) with two word compares; the result must be the
+ * general parser's for the same options in another order, also for a
+ * window scale above 14 (clamped, RFC 7323 §2.3), and a layout one byte
+ * off must still be parsed (by the general parser) as what it says. */
+static void
+syn_options_linux_layout(void **state)
+{
+	static const struct { uint16_t mss; uint8_t ws; } cases[] = {
+		{ 1460, 7 }, { 536, 0 }, { 1400, 14 }, { 9000, 20 },
+	};
+
+	for (size_t k = 0; k < RTE_DIM(cases); k++) {
+		uint8_t lx[20] = { 2, 4, (uint8_t)(cases[k].mss >> 8), (uint8_t)cases[k].mss,
+				   4, 2, 8, 10, 0, 0, 0x13, 0x88, 0, 0, 0, 0,
+				   1, 3, 3, cases[k].ws };
+		uint8_t gx[40];
+		size_t gl = tt_opt_syn(gx, cases[k].mss, cases[k].ws, true, true, 5000, 0);
+		struct hare_tcp_conn a, b;
+
+		syn_state(lx, sizeof(lx), &a);
+		syn_state(gx, gl, &b);
+		assert_int_equal(a.opt, b.opt);
+		assert_int_equal(a.opt & (TO_SACK | TO_TS | TO_WS), TO_SACK | TO_TS | TO_WS);
+		assert_int_equal(a.mss, b.mss);
+		assert_int_equal(a.snd_wscale, b.snd_wscale);
+		assert_int_equal(a.snd_wscale, RTE_MIN(cases[k].ws, 14));
+		assert_int_equal(a.ts_recent, 5000);
+		assert_int_equal(a.ts_recent, b.ts_recent);
+	}
+	/* one byte off (SACK-permitted's kind becomes an unknown kind 30):
+	 * no SACK, the rest as said */
+	{
+		uint8_t lx[20] = { 2, 4, 5, 0xb4, 30, 2, 8, 10, 0, 0, 0x13, 0x88, 0, 0, 0, 0,
+				   1, 3, 3, 7 };
+		struct hare_tcp_conn a;
+
+		syn_state(lx, sizeof(lx), &a);
+		assert_int_equal(a.opt & (TO_SACK | TO_TS | TO_WS), TO_TS | TO_WS);
+		assert_int_equal(a.snd_wscale, 7);
+		assert_int_equal(a.ts_recent, 5000);
+	}
+	(void)state;
+}
+
 int
 main(void)
 {
@@ -841,6 +906,7 @@ main(void)
 		cmocka_unit_test(direct_ack_matches_general_path),
 		cmocka_unit_test(acks_per_burst),
 		cmocka_unit_test(lean_ack_matches_full_path),
+		cmocka_unit_test(syn_options_linux_layout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,23 +17,11 @@ newreno_init(struct hare_tcp_conn *c)
 	c->ssthresh = UINT32_MAX / 2;
 }
 
-/* RFC 5681 §3.1: slow start grows by min(acked, SMSS) per ACK (with
- * appropriate byte counting, L = 2*SMSS as RFC 3465 allows), congestion
- * avoidance by about SMSS per RTT. */
+/* tcp_newreno_on_ack (tcp_impl.h, inline for the ACK fast path) */
 static void
 newreno_on_ack(struct hare_tcp_conn *c, uint32_t acked)
 {
-	uint32_t mss = c->mss;
-
-	if (c->cwnd < c->ssthresh) {
-		c->cwnd += RTE_MIN(acked, 2 * mss);
-	} else {
-		uint32_t inc = (uint32_t)((uint64_t)mss * mss / c->cwnd);
-
-		c->cwnd += inc ? inc : 1;
-	}
-	if (c->cwnd > (1u << 30))
-		c->cwnd = 1u << 30;
+	tcp_newreno_on_ack(c, acked);
 }
 
 /* RFC 5681 (4): ssthresh = max(FlightSize/2, 2*SMSS). On RTO cwnd = 1 SMSS

@@ -440,4 +440,25 @@ bool tcp_sack_timeout(struct hare_worker *w, struct hare_tcp_conn *c);
 /* tcp_in.c helpers used elsewhere */
 void tcp_ooo_purge(struct hare_tcp_ctx *x, struct hare_tcp_conn *c);
 
+/* NewReno's growth on new data acknowledged (tcp_cc_newreno.on_ack),
+ * inline so the ACK path calls it directly when NewReno is the one in
+ * use. RFC 5681 §3.1: slow start grows by min(acked, SMSS) per ACK (with
+ * appropriate byte counting, L = 2*SMSS as RFC 3465 allows), congestion
+ * avoidance by about SMSS per RTT. */
+static inline void
+tcp_newreno_on_ack(struct hare_tcp_conn *c, uint32_t acked)
+{
+	uint32_t mss = c->mss;
+
+	if (c->cwnd < c->ssthresh) {
+		c->cwnd += RTE_MIN(acked, 2 * mss);
+	} else {
+		uint32_t inc = (uint32_t)((uint64_t)mss * mss / c->cwnd);
+
+		c->cwnd += inc ? inc : 1;
+	}
+	if (c->cwnd > (1u << 30))
+		c->cwnd = 1u << 30;
+}
+
 #endif

@@ -532,7 +532,10 @@ tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg
 		}
 	} else {
 		c->dupacks = 0;
-		x->cc->on_ack(c, acked);
+		if (likely(x->cc == &tcp_cc_newreno))
+			tcp_newreno_on_ack(c, acked); /* the call, without the indirection */
+		else
+			x->cc->on_ack(c, acked);
 		if (c->n_sack)
 			tcp_sack_recovery(w, c, delivered); /* holes left: IsLost? */
 	}

@@ -269,8 +269,8 @@ struct hare_tcp_ctx {
 	uint32_t pool_free;              /* mbufs free in w->pool, sampled each ms */
 	uint8_t mem_pressure;
 	uint8_t in_event;                /* inside input/timers: defer frees */
-	uint16_t n_ackq;                 /* conns owing an ACK at the end of the RX burst */
-	uint32_t ackq[TCP_ACKQ_MAX];
+	uint32_t ackq[TCP_ACKQ_MAX];     /* conns owing an ACK at the end of the RX burst;
+					  * w->tcp_acks_owed of them (the worker's loop reads it) */
 	struct tcp_listener listeners[TCP_MAX_LISTENERS];
 };
 

@@ -92,6 +92,32 @@ tcp_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 	return sum == 0xffff;
 }
 
+/* The received segment's checksum verdict. Never trust an unverified
+ * checksum; NONE (virtio/vhost: the peer left a partial checksum for
+ * "hardware", the data itself is intact) counts as verified, as DPDK's
+ * mbuf API defines it. */
+static __rte_always_inline bool
+tcp_rx_cksum_good(const struct hare_worker *w, const struct rte_mbuf *m,
+		  const struct rte_ipv4_hdr *ip)
+{
+	const uint64_t ck = (w->offloads & HARE_OFFLOAD_RX_CKSUM) ?
+		(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) : 0;
+
+	if (ck == RTE_MBUF_F_RX_L4_CKSUM_GOOD || ck == RTE_MBUF_F_RX_L4_CKSUM_NONE)
+		return true;
+	return ck != RTE_MBUF_F_RX_L4_CKSUM_BAD && tcp_cksum_ok(m, ip);
+}
+
+/* A segment's flow hash: the NIC's RSS hash when the stack has its key
+ * (hare_tcp_set_rss_key), else the stack's own. */
+static __rte_always_inline uint32_t
+tcp_seg_hash(const struct hare_tcp_ctx *x, const struct rte_mbuf *m, const struct tcp_tuple *t)
+{
+	if (x->rss_key && (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH))
+		return m->hash.rss;
+	return tcp_flow_hash(x, t);
+}
+
 /* ---- option parsing ------------------------------------------------ */
 
 /* Every option layout (tcp_parse_options' cases past the first). */
@@ -711,9 +737,8 @@ tcp_finish(struct hare_worker *w, struct hare_tcp_conn *c)
 	if ((c->flags & (TF_ACK_2SEG | TF_ACKNOW | TF_ACK_QUEUED)) == TF_ACK_2SEG) {
 		struct hare_tcp_ctx *x = w->tcp;
 
-		if (x->n_ackq < TCP_ACKQ_MAX) {
-			x->ackq[x->n_ackq++] = tcp_conn_idx(x, c);
-			w->tcp_acks_owed = x->n_ackq;
+		if (w->tcp_acks_owed < TCP_ACKQ_MAX) {
+			x->ackq[w->tcp_acks_owed++] = tcp_conn_idx(x, c);
 			c->flags |= TF_ACK_QUEUED;
 		} else {
 			c->flags |= TF_ACKNOW;
@@ -1185,12 +1210,7 @@ tcp_fast_pure_ack(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg
 		  uint32_t wnd, bool ts_upd)
 {
 	tcp_fast_accept(w, c, s, wnd, ts_upd);
-	/* tcp_free_seg_mbuf, inline: s stays in registers */
-	if (likely(s->m->next == NULL))
-		hare_free_seg(w, s->m);
-	else
-		rte_pktmbuf_free(s->m);
-	s->m = NULL;
+	tcp_free_seg_mbuf(w, s);
 	if (tcp_ack_new(w, c, s, c->sacked) && c->snd_buffered > c->snd_nxt - c->snd_una)
 		tcp_output(w, c);
 }
@@ -1287,7 +1307,7 @@ hare_tcp_rx_burst_end(struct hare_worker *w)
 	struct hare_tcp_ctx *x = w->tcp;
 
 	x->in_event = 1;
-	for (uint32_t i = 0; i < x->n_ackq; i++) {
+	for (uint32_t i = 0; i < w->tcp_acks_owed; i++) {
 		struct hare_tcp_conn *c = &x->conns[x->ackq[i]];
 
 		/* a slot freed and reused since has its flags cleared */
@@ -1299,7 +1319,6 @@ hare_tcp_rx_burst_end(struct hare_worker *w)
 			tcp_finish(w, c);
 		}
 	}
-	x->n_ackq = 0;
 	w->tcp_acks_owed = 0;
 	x->in_event = 0;
 	if (unlikely(x->zombies != TCP_NONE))
@@ -1320,8 +1339,6 @@ tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_
 	       const struct rte_tcp_hdr *th)
 {
 	struct hare_tcp_ctx *x = w->tcp;
-	const uint64_t ck = (w->offloads & HARE_OFFLOAD_RX_CKSUM) ?
-		(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) : 0;
 	const uint8_t *o = (const uint8_t *)(th + 1);
 	struct tcp_tuple t;
 	uint32_t hash, ref, opt0, v, e;
@@ -1329,18 +1346,13 @@ tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_
 	struct tcp_seg s;
 
 	memcpy(&opt0, o, 4);
-	if (unlikely(opt0 != TCP_OPT_NOP_NOP_TS ||
-		     (ck != RTE_MBUF_F_RX_L4_CKSUM_GOOD && ck != RTE_MBUF_F_RX_L4_CKSUM_NONE &&
-		      (ck == RTE_MBUF_F_RX_L4_CKSUM_BAD || !tcp_cksum_ok(m, ip)))))
+	if (unlikely(opt0 != TCP_OPT_NOP_NOP_TS || !tcp_rx_cksum_good(w, m, ip)))
 		return false; /* a bad checksum is counted by the full path */
 	t.raddr = ip->src_addr;
 	t.laddr = ip->dst_addr;
 	t.rport = th->src_port;
 	t.lport = th->dst_port;
-	if (x->rss_key && (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH))
-		hash = m->hash.rss;
-	else
-		hash = tcp_flow_hash(x, &t);
+	hash = tcp_seg_hash(x, m, &t);
 	ref = tcp_flow_lookup(x, hash, &t);
 	if (unlikely(ref == 0 || (ref & TCP_REF_TW)))
 		return false;
@@ -1396,7 +1408,6 @@ hare_tcp_input(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_
 	const struct rte_tcp_hdr *th;
 	struct tcp_seg s;
 	uint32_t ref, hlen;
-	uint64_t ck;
 
 	w->stats.tcp_rx_segments++;
 	if (unlikely(rte_pktmbuf_data_len(m) < sizeof(*th))) {
@@ -1409,14 +1420,7 @@ hare_tcp_input(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_
 		w->stats.drop_bad_len++;
 		goto drop;
 	}
-	/* never trust an unverified checksum. NONE (virtio/vhost: the peer left
-	 * a partial checksum for "hardware", the data itself is intact) counts
-	 * as verified, as DPDK's mbuf API defines it. */
-	ck = (w->offloads & HARE_OFFLOAD_RX_CKSUM) ? (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) : 0;
-	if (unlikely(ck == RTE_MBUF_F_RX_L4_CKSUM_BAD ||
-		     (ck != RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
-		      ck != RTE_MBUF_F_RX_L4_CKSUM_NONE &&
-		      !tcp_cksum_ok(m, ip)))) {
+	if (unlikely(!tcp_rx_cksum_good(w, m, ip))) {
 		w->stats.drop_bad_cksum++;
 		goto drop;
 	}
@@ -1444,10 +1448,7 @@ hare_tcp_input(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_
 		w->stats.drop_bad_header++;
 		goto drop;
 	}
-	if (x->rss_key && (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH))
-		s.hash = m->hash.rss;
-	else
-		s.hash = tcp_flow_hash(x, &s.t);
+	s.hash = tcp_seg_hash(x, m, &s.t);
 
 	x->in_event = 1;
 	ref = tcp_flow_lookup(x, s.hash, &s.t);

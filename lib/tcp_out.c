@@ -52,28 +52,37 @@ sndq_find(struct hare_tcp_conn *c, uint32_t seq, uint32_t *off)
 	return q;
 }
 
+/* Copy payload [seq, seq+len) of the send queue to dst (the bytes may span
+ * send-queue mbufs). 0, or -EINVAL when the queue does not hold them. */
+static inline int
+sndq_copy(struct hare_tcp_conn *c, uint32_t seq, uint32_t len, char *dst)
+{
+	uint32_t off;
+	const struct rte_mbuf *q = sndq_find(c, seq, &off);
+
+	while (len > 0 && q) {
+		uint32_t n = RTE_MIN((uint32_t)q->data_len - off, len);
+
+		memcpy(dst, rte_pktmbuf_mtod_offset(q, const char *, off), n);
+		dst += n;
+		len -= n;
+		off = 0;
+		q = q->next;
+	}
+	return len == 0 ? 0 : -EINVAL;
+}
+
 /* Append payload [seq, seq+len) of the send queue to header mbuf h. */
 static int
 attach_payload(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *h,
 	       uint32_t seq, uint32_t len)
 {
 	uint32_t off;
-	struct rte_mbuf *q = sndq_find(c, seq, &off), *tail = h;
+	struct rte_mbuf *q, *tail = h;
 
-	if (len <= TCP_COPY_MAX && rte_pktmbuf_tailroom(h) >= len) {
-		char *dst = rte_pktmbuf_append(h, (uint16_t)len);
-
-		while (len > 0 && q) {
-			uint32_t n = RTE_MIN((uint32_t)q->data_len - off, len);
-
-			memcpy(dst, rte_pktmbuf_mtod_offset(q, char *, off), n);
-			dst += n;
-			len -= n;
-			off = 0;
-			q = q->next;
-		}
-		return len == 0 ? 0 : -EINVAL;
-	}
+	if (len <= TCP_COPY_MAX && rte_pktmbuf_tailroom(h) >= len)
+		return sndq_copy(c, seq, len, rte_pktmbuf_append(h, (uint16_t)len));
+	q = sndq_find(c, seq, &off);
 	while (len > 0) {
 		struct rte_mbuf *ind;
 		uint32_t n;
@@ -313,21 +322,7 @@ tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, ui
 	ip = (struct rte_ipv4_hdr *)(eh + 1);
 	th = (struct rte_tcp_hdr *)(ip + 1);
 	if (len > 0) {
-		/* attach_payload's copy: the bytes may span send-queue mbufs */
-		uint32_t off, left = len;
-		const struct rte_mbuf *q = sndq_find(c, seq, &off);
-		char *dst = (char *)th + hlen;
-
-		while (left > 0 && q) {
-			uint32_t n = RTE_MIN((uint32_t)q->data_len - off, left);
-
-			memcpy(dst, rte_pktmbuf_mtod_offset(q, const char *, off), n);
-			dst += n;
-			left -= n;
-			off = 0;
-			q = q->next;
-		}
-		if (unlikely(left != 0)) {
+		if (unlikely(sndq_copy(c, seq, len, (char *)th + hlen) != 0)) {
 			hare_free_seg(w, m);
 			return 1; /* not in the queue: the general path says so */
 		}
@@ -507,6 +502,19 @@ tcp_retransmit_head(struct hare_worker *w, struct hare_tcp_conn *c)
 	tcp_xmit(w, c, c->snd_una, len, flags);
 }
 
+/* New data at snd_nxt goes out: without timestamps, time it when no
+ * segment is being timed (RFC 6298 §3, one sample per RTT; Karn: never a
+ * retransmission). */
+static inline void
+tcp_rtt_time_new(struct hare_worker *w, struct hare_tcp_conn *c)
+{
+	if (!(c->opt & TO_TS) && !(c->flags & TF_RTT_TIMING)) {
+		c->flags |= TF_RTT_TIMING;
+		c->rtt_seq = c->snd_nxt;
+		c->rtt_start = tcp_now(w);
+	}
+}
+
 /* Send what the windows allow (BSD tcp_output's shape). */
 void
 tcp_output(struct hare_worker *w, struct hare_tcp_conn *c)
@@ -543,11 +551,7 @@ tcp_output(struct hare_worker *w, struct hare_tcp_conn *c)
 			if (tcp_xmit(w, c, c->snd_nxt, len, TH_ACK | TH_PSH) < 0)
 				return; /* no mbuf: the RTO retries */
 			w->stats.tcp_tx_bytes += len;
-			if (!(c->opt & TO_TS) && !(c->flags & TF_RTT_TIMING)) {
-				c->flags |= TF_RTT_TIMING;
-				c->rtt_seq = c->snd_nxt;
-				c->rtt_start = tcp_now(w);
-			}
+			tcp_rtt_time_new(w, c);
 			c->snd_nxt += len;
 			c->snd_max = c->snd_nxt;
 			if (c->t_rexmt == 0)
@@ -607,11 +611,8 @@ tcp_output(struct hare_worker *w, struct hare_tcp_conn *c)
 			break; /* no mbuf: the RTO retries */
 		if (new_data) {
 			w->stats.tcp_tx_bytes += len;
-			if (!(c->opt & TO_TS) && !(c->flags & TF_RTT_TIMING) && len > 0) {
-				c->flags |= TF_RTT_TIMING;
-				c->rtt_seq = c->snd_nxt;
-				c->rtt_start = tcp_now(w);
-			}
+			if (len > 0)
+				tcp_rtt_time_new(w, c);
 		} else {
 			w->stats.tcp_retransmits++;
 		}

@@ -196,9 +196,8 @@ tw_insert(struct tw_link *head, struct tw_link *l)
 }
 
 static inline void
-tl_unlink(struct httpd_worker *hw, struct httpd_conn *hc)
+tl_unlink(struct httpd_conn *hc)
 {
-	(void)hw;
 	if (hc->tl == TL_NONE)
 		return;
 	hc->link.prev->next = hc->link.next;
@@ -227,7 +226,7 @@ tl_move(struct httpd_worker *hw, struct httpd_conn *hc, uint8_t which, uint64_t 
 		hc->deadline = deadline;
 		return;
 	}
-	tl_unlink(hw, hc);
+	tl_unlink(hc);
 	hc->tl = which;
 	hc->deadline = deadline;
 	tw_queue(hw, hc, deadline);
@@ -257,7 +256,7 @@ conn_free(struct httpd_worker *hw, struct httpd_conn *hc)
 {
 	uint32_t dummy = 0;
 
-	tl_unlink(hw, hc);
+	tl_unlink(hc);
 	input_drop(hc, &dummy);
 	hc->tc = NULL;
 	hc->free_next = hw->free;
@@ -558,7 +557,7 @@ conn_wait(struct httpd_worker *hw, struct httpd_conn *hc, uint64_t now)
 	} else if (hw->timeout_ms[TL_IDLE]) {
 		tl_move(hw, hc, TL_IDLE, now + hw->timeout_ms[TL_IDLE]);
 	} else {
-		tl_unlink(hw, hc);
+		tl_unlink(hc);
 	}
 }
 

@@ -11,6 +11,11 @@
  *   tcp_micro data N   in-order full-sized data segments (the app frees them)
  *   tcp_micro conn N   whole server connections: SYN .. request .. server
  *                      closes .. peer FIN .. TIME_WAIT reaped
+ *   tcp_micro rr   N   request/response rounds on RR_CONNS keep-alive
+ *                      connections: an 80 B request (acknowledging the last
+ *                      response) in, a 200 B response out — the per-request
+ *                      TCP work of hare-httpd and hare-load (the app's own
+ *                      work is one hare_tcp_send_bytes call)
  *   tcp_micro sizes    sizes of the per-connection structures
  *
  * By default the fake NIC does checksums as virtio and physical NICs do:
@@ -39,6 +44,7 @@
 static struct {
 	struct hare_tcp_conn *conn;
 	int close_on_data;
+	uint32_t reply_len;   /* rr: bytes sent back per request */
 	uint64_t accepted;
 } app;
 
@@ -57,6 +63,11 @@ b_data(struct hare_tcp_conn *c, struct rte_mbuf *m)
 		hare_tcp_free_mbuf(c, m);
 	if (app.close_on_data && m != NULL)
 		hare_tcp_close(c);
+	if (app.reply_len && m != NULL) {
+		static const uint8_t reply[1024];
+
+		hare_tcp_send_bytes(c, reply, app.reply_len);
+	}
 }
 
 static const struct hare_tcp_ops b_ops = { .on_accept = b_accept, .on_data = b_data };
@@ -226,6 +237,52 @@ run_ack(struct ht_rig *r, long count)
 	return 0;
 }
 
+/* Request/response rounds, as a keep-alive HTTP server (or client) sees
+ * them: RR_CONNS connections; each round every peer sends one request
+ * carrying the ACK of the previous response, in bursts of BURST, and the
+ * app answers each with one send. */
+#define RR_CONNS 64
+#define RR_REQ 80
+#define RR_REPLY 200
+
+static int
+run_rr(struct ht_rig *r, long count)
+{
+	static const uint8_t req[RR_REQ];
+	static struct peer ps[RR_CONNS];
+	struct tt_seg s;
+	long done = 0;
+
+	for (unsigned i = 0; i < RR_CONNS; i++)
+		if (!peer_open(r, &ps[i], (uint16_t)(40000 + i)))
+			return 1;
+	app.reply_len = RR_REPLY;
+	while (done < count) {
+		unsigned n = (unsigned)RTE_MIN((long)RR_CONNS, count - done), got = 0;
+
+		burst_max = BURST;
+		for (unsigned i = 0; i < n; i++)
+			peer_send(r, &ps[i], TH_A | TH_P, req, sizeof(req));
+		push(r);
+		burst_max = 1;
+		while (tt_recv(r, &s)) {
+			unsigned i = s.dport - 40000u;
+
+			if (i >= RR_CONNS || s.len != RR_REPLY)
+				return 1;
+			ps[i].rcv_nxt = s.seq + s.len;
+			ps[i].ts_recent = s.tsval;
+			got++;
+		}
+		if (got != n) {
+			fprintf(stderr, "tcp_micro: %u responses to %u requests\n", got, n);
+			return 1;
+		}
+		done += n;
+	}
+	return 0;
+}
+
 /* Whole connections, CONN_GROUP at a time in lockstep, as a server under
  * a connection-rate load sees them: a burst of SYNs, then of handshake
  * ACKs with the requests, then of the peers' FINs. */
@@ -332,7 +389,7 @@ main(int argc, char **argv)
 	int rc;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: tcp_micro ack|data|conn N | sizes\n");
+		fprintf(stderr, "usage: tcp_micro ack|data|conn|rr N | sizes\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "sizes") == 0) {
@@ -357,8 +414,10 @@ main(int argc, char **argv)
 		rc = run_ack(r, count);
 	else if (strcmp(argv[1], "conn") == 0)
 		rc = run_conn(r, count);
+	else if (strcmp(argv[1], "rr") == 0)
+		rc = run_rr(r, count);
 	else {
-		fprintf(stderr, "tcp_micro: unknown scenario %s (ack, data, conn, sizes)\n", argv[1]);
+		fprintf(stderr, "tcp_micro: unknown scenario %s (ack, data, conn, rr, sizes)\n", argv[1]);
 		return 2;
 	}
 	if (rc != 0) {

@@ -162,20 +162,15 @@ hare_tcp_connect(struct hare_worker *w, uint32_t dst, uint16_t port,
 	return hare_tcp_connect_from(w, 0, 0, dst, port, ops, ctx);
 }
 
-static bool
+/* Whether the app may queue data: before its FIN, in the states that
+ * send (SYN_SENT/SYN_RCVD queue until established). */
+static inline bool
 can_send(const struct hare_tcp_conn *c)
 {
 	if (c->flags & (TF_FIN_QUEUED | TF_DEAD | TF_ORPHAN))
 		return false;
-	switch (c->state) {
-	case HARE_TCP_SYN_SENT:
-	case HARE_TCP_SYN_RCVD:
-	case HARE_TCP_ESTABLISHED:
-	case HARE_TCP_CLOSE_WAIT:
-		return true;
-	default:
-		return false;
-	}
+	return c->state == HARE_TCP_ESTABLISHED || c->state == HARE_TCP_CLOSE_WAIT ||
+	       c->state == HARE_TCP_SYN_SENT || c->state == HARE_TCP_SYN_RCVD;
 }
 
 uint32_t
@@ -253,7 +248,7 @@ hare_tcp_send_bytes(struct hare_tcp_conn *c, const void *buf, uint32_t len)
 	if (!can_send(c))
 		return -ENOTCONN;
 	w = c->w;
-	space = hare_tcp_send_space(c);
+	space = c->snd_buffered >= w->cfg->tcp.snd_buf ? 0 : w->cfg->tcp.snd_buf - c->snd_buffered;
 	if (len > space)
 		len = space;
 	/* fill the tail's room first */

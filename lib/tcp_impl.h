@@ -312,6 +312,11 @@ tcp_rcv_window(const struct hare_tcp_conn *c, const struct hare_worker *w)
 {
 	uint32_t buf = w->cfg->tcp.rcv_buf, used = c->rcv_unread, win, cur;
 
+	/* the usual case: the app holds nothing back, so the whole buffer
+	 * is offered (never less than already promised: rcv_adv - rcv_nxt
+	 * never exceeds buf) */
+	if (likely(used == 0 && !w->tcp->mem_pressure && buf <= (65535u << c->rcv_wscale)))
+		return buf;
 	win = used >= buf ? 0 : buf - used;
 	if (unlikely(w->tcp->mem_pressure)) {
 		/* keep what was promised, promise nothing more (tcp_timer.c) */

@@ -702,16 +702,22 @@ tcp_data(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
 		bool had_ooo = c->ooo_head != NULL;
 
 		c->rcv_nxt += s->len;
+		/* The ACK owed is noted before the app sees the data: a reply
+		 * it sends from on_data carries the ACK and clears the note,
+		 * so no delayed-ACK timer is armed for a request answered at
+		 * once (RFC 9293 §3.8.6.3: the ACK piggybacks). */
+		if (!had_ooo) {
+			if (c->rcv_nxt - c->last_ack_sent >= 2u * c->rcv_mss)
+				/* every second full-sized segment, at the end
+				 * of the RX burst: see tcp_finish */
+				c->flags |= TF_ACK_2SEG;
+			else
+				c->flags |= TF_DELACK;
+		}
 		tcp_deliver(w, c, m);
 		if (had_ooo) {
 			tcp_ooo_drain(w, c);
 			c->flags |= TF_ACKNOW; /* RFC 5681 §4.2: a hole filled */
-		} else if (c->rcv_nxt - c->last_ack_sent >= 2u * c->rcv_mss) {
-			/* every second full-sized segment (RFC 9293 §3.8.6.3),
-			 * at the end of the RX burst: see tcp_finish */
-			c->flags |= TF_ACK_2SEG;
-		} else {
-			c->flags |= TF_DELACK;
 		}
 		if (s->len > c->rcv_mss)
 			c->rcv_mss = (uint16_t)RTE_MIN(s->len, 65535u);

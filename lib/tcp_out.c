@@ -58,8 +58,14 @@ static inline int
 sndq_copy(struct hare_tcp_conn *c, uint32_t seq, uint32_t len, char *dst)
 {
 	uint32_t off;
-	const struct rte_mbuf *q = sndq_find(c, seq, &off);
+	const struct rte_mbuf *q = c->sndq_head;
 
+	/* the usual case: the bytes start the queue's first mbuf (a reply
+	 * sent when everything before it is acknowledged) */
+	if (likely(seq == c->snd_una && q != NULL))
+		off = 0;
+	else
+		q = sndq_find(c, seq, &off);
 	while (len > 0 && q) {
 		uint32_t n = RTE_MIN((uint32_t)q->data_len - off, len);
 

@@ -206,10 +206,7 @@ hare_ipv4_input(struct hare_worker *w, struct rte_mbuf *m)
 				m->data_off = (uint16_t)(m->data_off + l2 + sizeof(*ip));
 				m->data_len = (uint16_t)(m->data_len - (l2 + sizeof(*ip)));
 				m->pkt_len -= l2 + sizeof(*ip);
-				if (total == sizeof(*ip) + 32)
-					hare_tcp_input_ack(w, m, ip);
-				else
-					hare_tcp_input(w, m, ip);
+				hare_tcp_input_lean(w, m, ip);
 				return;
 			}
 		}

@@ -24,7 +24,7 @@ void hare_tcp_input(struct hare_worker *w, struct rte_mbuf *m, const struct rte_
  * options and no payload: the pure ACK with timestamps, the commonest
  * segment there is), which IPv4 input recognises by its total length: a
  * lean path for the predicted ACK, anything else on to hare_tcp_input(). */
-void hare_tcp_input_ack(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip);
+void hare_tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip);
 
 /* End of an RX burst: send the ACKs owed for two full segments that no
  * reply carried (one per connection per burst). hare_worker_input calls it. */

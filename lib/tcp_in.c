@@ -529,8 +529,31 @@ tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg
 		acked--;
 	}
 	data_acked = RTE_MIN(acked, c->snd_buffered);
-	if (data_acked)
-		tcp_sndq_free_acked(c, data_acked);
+	if (data_acked) {
+		struct rte_mbuf *q = c->sndq_head;
+
+		if (likely(data_acked <= q->data_len)) {
+			/* the usual ACK: within the first send-queue mbuf (a
+			 * reply, or a segment of a bulk send) —
+			 * tcp_sndq_free_acked's first round, inline */
+			c->snd_buffered -= data_acked;
+			if (c->snd_cur == q)
+				c->snd_cur = NULL;
+			if (data_acked == q->data_len) {
+				c->sndq_head = q->next;
+				if (q->next == NULL)
+					c->sndq_tail = NULL;
+				q->next = NULL;
+				hare_free_seg(w, q);
+			} else {
+				q->data_off = (uint16_t)(q->data_off + data_acked);
+				q->data_len = (uint16_t)(q->data_len - data_acked);
+				q->pkt_len = q->data_len;
+			}
+		} else {
+			tcp_sndq_free_acked(c, data_acked);
+		}
+	}
 	if (c->n_sack)
 		tcp_sack_note_reordering(c, s->ack);
 	c->snd_una = s->ack;
@@ -1221,6 +1244,39 @@ tcp_fast_pure_ack(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg
 		tcp_output(w, c);
 }
 
+/* Header prediction's in-order data case (the caller has checked
+ * tcp_predicted): nothing out of order queued, the payload within the
+ * window, acknowledging nothing new or new data. */
+static __rte_always_inline bool
+tcp_fast_data_ok(const struct hare_tcp_conn *c, const struct tcp_seg *s)
+{
+	return c->ooo_head == NULL && s->len <= c->rcv_adv - c->rcv_nxt &&
+	       (s->ack == c->snd_una || (SEQ_GT(s->ack, c->snd_una) && SEQ_LEQ(s->ack, c->snd_max)));
+}
+
+/* Take that segment: the ACK, then the data, then the answer. False when
+ * the app closed from on_sent meanwhile (the connection is an orphan):
+ * the caller then hands the segment to the slow path, whose answer to
+ * data on a closed connection is a RST (RFC 9293 §3.10.4); it needs the
+ * full parse's fields of s then. */
+static __rte_always_inline bool
+tcp_fast_data(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s, uint32_t wnd,
+	      bool ts_upd)
+{
+	tcp_fast_accept(w, c, s, wnd, ts_upd);
+	if (s->ack != c->snd_una) {
+		if (!tcp_ack_new(w, c, s, c->sacked)) {
+			tcp_free_seg_mbuf(w, s); /* gone (the app aborted) */
+			return true;
+		}
+		if (unlikely(c->flags & TF_ORPHAN))
+			return false;
+	}
+	tcp_data(w, c, s);
+	tcp_finish(w, c);
+	return true;
+}
+
 /* Any segment proves the peer alive: push the keepalive deadline (lazy). */
 static inline void
 tcp_keepalive_touch(struct hare_worker *w, struct hare_tcp_conn *c)
@@ -1279,25 +1335,9 @@ tcp_input_conn(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s
 					tcp_output(w, c);
 				return;
 			}
-		} else if (c->ooo_head == NULL && s->len <= c->rcv_adv - c->rcv_nxt &&
-			   (s->ack == c->snd_una ||
-			    (SEQ_GT(s->ack, c->snd_una) && SEQ_LEQ(s->ack, c->snd_max)))) {
-			/* in-order data, acknowledging nothing new or new data */
-			tcp_fast_accept(w, c, s, wnd, ts_upd);
-			if (s->ack != c->snd_una) {
-				if (!tcp_ack_new(w, c, s, c->sacked)) {
-					tcp_free_seg_mbuf(w, s); /* gone (the app aborted) */
-					return;
-				}
-				if (unlikely(c->flags & TF_ORPHAN)) {
-					/* closed from on_sent: data now gets the slow
-					 * path's answer (RST, RFC 9293 §3.10.4) */
-					tcp_slow_path(w, c, s);
-					return;
-				}
-			}
-			tcp_data(w, c, s);
-			tcp_finish(w, c);
+		} else if (tcp_fast_data_ok(c, s)) {
+			if (!tcp_fast_data(w, c, s, wnd, ts_upd))
+				tcp_slow_path(w, c, s);
 			return;
 		}
 	}
@@ -1336,10 +1376,10 @@ hare_tcp_rx_burst_end(struct hare_worker *w)
 #define TCP_OPT_NOP_NOP_TS RTE_BE32(0x0101080au)
 #define TCP_LEAN_HLEN (sizeof(struct rte_tcp_hdr) + 12)
 
-/* The lean path of hare_tcp_input_ack (see there), for a segment whose
- * header it has checked: 32 bytes, all of the segment, ACK alone or with
- * PSH. Returns false, having changed nothing, for an ACK it leaves to
- * hare_tcp_input. */
+/* The lean path of hare_tcp_input_lean (see there), for a segment whose
+ * header it has checked: 32 bytes, ACK alone or with PSH, the segment in
+ * one mbuf. Returns false, having changed nothing, for a segment it leaves
+ * to hare_tcp_input. */
 static __rte_always_inline bool
 tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
 	       const struct rte_tcp_hdr *th)
@@ -1368,7 +1408,7 @@ tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_
 	s.seq = rte_be_to_cpu_32(th->sent_seq);
 	s.ack = rte_be_to_cpu_32(th->recv_ack);
 	s.wnd = rte_be_to_cpu_16(th->rx_win);
-	s.len = 0;
+	s.len = rte_pktmbuf_pkt_len(m) - TCP_LEAN_HLEN;
 	s.has_ts = 1;
 	s.n_sack = 0;
 	memcpy(&v, o + 4, 4);
@@ -1377,13 +1417,31 @@ tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_
 	s.tsecr = rte_be_to_cpu_32(e);
 	const uint32_t wnd = s.wnd << c->snd_wscale;
 
-	if (likely(tcp_predicted(c, &s, wnd) &&
+	if (likely(s.len == 0 && tcp_predicted(c, &s, wnd) &&
 		   SEQ_GT(s.ack, c->snd_una) && SEQ_LEQ(s.ack, c->snd_max))) {
 		w->stats.tcp_rx_segments++;
 		x->in_event = 1;
 		tcp_keepalive_touch(w, c);
 		tcp_fast_pure_ack(w, c, &s, wnd,
 				  (c->opt & TO_TS) && SEQ_LEQ(s.seq, c->last_ack_sent));
+	} else if (s.len != 0) {
+		/* in-order data that header prediction takes (a request, a
+		 * response, a bulk segment): tcp_input_conn's data case */
+		if (!(tcp_predicted(c, &s, wnd) && tcp_fast_data_ok(c, &s)))
+			return false;
+		s.hlen = TCP_LEAN_HLEN;
+		w->stats.tcp_rx_segments++;
+		x->in_event = 1;
+		tcp_keepalive_touch(w, c);
+		if (unlikely(!tcp_fast_data(w, c, &s, wnd,
+					    (c->opt & TO_TS) && SEQ_LEQ(s.seq, c->last_ack_sent)))) {
+			s.ip = ip;
+			s.th = th;
+			s.has_mss = s.has_ws = s.sack_ok = 0;
+			s.hash = hash;
+			s.t = t;
+			tcp_slow_path(w, c, &s);
+		}
 	} else if (c->state != HARE_TCP_ESTABLISHED && c->state != HARE_TCP_SYN_SENT) {
 		/* what tcp_input_conn does in these states (no prediction):
 		 * complete the full parse's fields and take the slow path
@@ -1484,29 +1542,31 @@ drop:
 	rte_pktmbuf_free(m);
 }
 
-/* A 32-byte segment from IPv4 input. The lean path: a pure ACK (20-byte
- * header plus the NOP,NOP,TS block, ACK alone or with PSH, no payload)
- * for an ESTABLISHED connection that header prediction takes (RFC 9293
- * §3.10.7.4; the shape of FreeBSD's tcp_input / Linux's
- * tcp_rcv_established) is read straight from the header into locals and
- * acknowledged, without the option loop and the rest of the full parse.
- * It takes exactly what tcp_input_conn's pure-ACK branch takes, through
- * the same predicate (tcp_predicted) and the same code
- * (tcp_fast_pure_ack), for a segment with exactly these options (has_ts =
- * 1, n_sack = 0). An ACK for a connection in another state than
+/* A TCP segment from IPv4 input, the lean path first. A segment with the
+ * 32-byte header Linux and hare use after the handshake (NOP,NOP,TS),
+ * ACK alone or with PSH, in one mbuf, is read straight from the header
+ * into locals, without the option loop and the rest of the full parse
+ * (RFC 9293 §3.10.7.4 header prediction; the shape of FreeBSD's
+ * tcp_input / Linux's tcp_rcv_established): for an ESTABLISHED
+ * connection, the pure ACK of new data and in-order data are taken
+ * exactly as tcp_input_conn takes them, through the same predicates
+ * (tcp_predicted, tcp_fast_data_ok) and the same code (tcp_fast_pure_ack,
+ * tcp_fast_data), for a segment with exactly these options (has_ts = 1,
+ * n_sack = 0). A payload-less ACK for a connection in another state than
  * ESTABLISHED or SYN_SENT goes where tcp_input_conn would send it, the
  * slow path, with the struct tcp_seg the full parse would have built.
  * Everything else (other headers, listeners, TIME_WAIT, no connection,
- * ESTABLISHED ACKs prediction turns away, a checksum to refuse) goes to
+ * segments prediction turns away, a checksum to refuse) goes to
  * hare_tcp_input, which parses and counts it as for any segment. Nothing
  * malformed is taken here: the lengths and flags are checked exactly and
  * a connection found has non-zero ports. */
 void
-hare_tcp_input_ack(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
+hare_tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 {
 	const struct rte_tcp_hdr *th = rte_pktmbuf_mtod(m, const struct rte_tcp_hdr *);
 
-	if (likely(rte_pktmbuf_pkt_len(m) == TCP_LEAN_HLEN && rte_pktmbuf_data_len(m) == TCP_LEAN_HLEN &&
+	if (likely(rte_pktmbuf_pkt_len(m) == rte_pktmbuf_data_len(m) &&
+		   rte_pktmbuf_data_len(m) >= TCP_LEAN_HLEN &&
 		   th->data_off == (TCP_LEAN_HLEN / 4) << 4 &&
 		   (th->tcp_flags & (0x3f & ~TH_PSH)) == TH_ACK) &&
 	    tcp_input_lean(w, m, ip, th))

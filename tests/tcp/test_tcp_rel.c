@@ -638,7 +638,7 @@ direct_ack_matches_general_path(void **state)
 	}
 }
 
-/* hare_tcp_input_ack's lean path (a 32-byte segment with NOP,NOP,TS) must
+/* hare_tcp_input_lean's lean path (a 32-byte segment with NOP,NOP,TS) must
  * do exactly what the full parse and tcp_input_conn do. The same ACKs run
  * twice on a fresh rig: with NOP,NOP,TS (lean path where it applies) and
  * with TS,NOP,NOP (same meaning, never the lean path); the connection's
@@ -736,6 +736,121 @@ lean_ack_matches_full_path(void **state)
 	}
 	assert_int_equal(a[8].snd_una, 1 + 5 * 1460); /* the sequence did run */
 	assert_int_equal(a[2].snd_wnd, 40000u << 7);
+}
+
+/* The lean path's data case must match the full parse too: in-order
+ * data (acknowledging nothing new, new data, with PSH, with a changed
+ * window) is taken; out-of-order data, the segment filling the hole, an
+ * old TSval, an ACK beyond snd_max go to hare_tcp_input. Run twice as
+ * above (NOP,NOP,TS vs TS,NOP,NOP) and compared after every segment,
+ * including what the app received and every segment hare sent. */
+#define LEAN_DATA_STEPS 9
+struct lean_data_snap {
+	struct lean_snap base;
+	uint32_t rcv_nxt, app_rx, ooo, delack;
+};
+
+static void
+lean_data_run(bool lean_layout, struct lean_data_snap snap[LEAN_DATA_STEPS])
+{
+	struct ht_rig *r = tt_rig();
+	struct hare_tcp_conn *c;
+	struct tt t;
+	struct tt_seg sg;
+	/* peer seq (relative), payload, ack (relative to hare's ISS + 1),
+	 * window, TSval step, flags */
+	static const struct { uint32_t seq, len, ack; uint16_t wnd; int32_t dts; uint8_t fl; }
+	step[LEAN_DATA_STEPS] = {
+		{ 0, 100, 0, 65535, 1, TH_A },           /* in order, no new ACK: taken */
+		{ 100, 100, 1460, 65535, 1, TH_A },      /* in order, new ACK: taken */
+		{ 300, 100, 1460, 65535, 1, TH_A },      /* a hole before it: not taken */
+		{ 200, 100, 1460, 65535, 1, TH_A },      /* fills the hole: not taken */
+		{ 400, 100, 1460, 65535, -100, TH_A },   /* old TSval (PAWS): not taken */
+		{ 400, 100, 90000, 65535, 1, TH_A },     /* ACK beyond snd_max: not taken */
+		{ 400, 100, 2920, 65535, 1, TH_A | TH_P }, /* with PSH: taken */
+		{ 500, 100, 2920, 30000, 1, TH_A },      /* changed window: taken */
+		{ 600, 1448, 4380, 30000, 1, TH_A },     /* full-sized, all acked: taken */
+	};
+	static uint8_t payload[1448];
+
+	hare_tcp_test_fix_isn(r->w, 555000);
+	listen_on(r, &tt_ops);
+	c = tt_open(&t, r, true, 9000);
+	assert_int_equal(hare_tcp_send_bytes(c, pattern, 3 * 1460), 3 * 1460);
+	while (tt_recv(r, &sg))
+		t.ts_recent = sg.tsval;
+	const uint32_t base = t.snd_nxt;
+
+	for (int i = 0; i < LEAN_DATA_STEPS; i++) {
+		uint8_t f[2048], o[12];
+		uint32_t tsval = t.tsval + (uint32_t)step[i].dts;
+		size_t n;
+
+		tt_advance(r, 1);
+		tt_opt_ts(o, tsval, t.ts_recent);
+		if (!lean_layout) {
+			memmove(o, o + 2, 10);
+			o[10] = o[11] = 1;
+		}
+		if (step[i].dts > 0)
+			t.tsval = tsval;
+		memset(payload, 'a' + i, sizeof(payload));
+		n = tt_build(f, t.pport, t.lport, base + step[i].seq, t.iss + 1 + step[i].ack,
+			     step[i].fl, step[i].wnd, o, 12, payload, step[i].len);
+		ht_input(r, f, n);
+		struct lean_data_snap *d = &snap[i];
+		struct lean_snap *sn = &d->base;
+
+		memset(d, 0, sizeof(*d));
+		sn->snd_una = c->snd_una - t.iss; sn->snd_nxt = c->snd_nxt - t.iss;
+		sn->snd_max = c->snd_max - t.iss; sn->snd_wnd = c->snd_wnd;
+		sn->max_sndwnd = c->max_sndwnd; sn->wl1 = c->snd_wl1 - base;
+		sn->wl2 = c->snd_wl2 - t.iss;
+		sn->cwnd = c->cwnd; sn->ssthresh = c->ssthresh; sn->ts_recent = c->ts_recent;
+		sn->srtt = c->srtt; sn->rttvar = c->rttvar; sn->rto = c->rto; sn->flags = c->flags;
+		sn->buffered = c->snd_buffered; sn->dupacks = c->dupacks;
+		sn->rx = r->w->stats.tcp_rx_segments; sn->tx = r->w->stats.tcp_tx_segments;
+		sn->drops = tt_stat(r, "drop_bad_header") + tt_stat(r, "drop_bad_cksum");
+		d->rcv_nxt = c->rcv_nxt - base;
+		d->app_rx = tt_app.rx_len;
+		d->ooo = (uint32_t)r->w->stats.tcp_ooo_segments;
+		d->delack = c->t_delack != 0;
+		while (tt_recv(r, &sg)) {
+			if (sn->out_n < 8) {
+				sn->out_seq[sn->out_n] = sg.seq - t.iss;
+				sn->out_ack[sn->out_n] = sg.ack - base;
+				sn->out_len[sn->out_n] = sg.len;
+				sn->out_flags[sn->out_n] = sg.flags;
+			}
+			sn->out_n++;
+			t.ts_recent = sg.tsval;
+		}
+	}
+	assert_int_equal(tt_app.rx_len, 600 + 1448);
+	for (uint32_t k = 0; k < 600 + 1448; k++) /* delivered in order, each byte once */
+		assert_int_equal(tt_app.rx[k], 'a' + (k < 200 ? (int)k / 100 : k < 300 ? 3 :
+						   k < 400 ? 2 : k < 500 ? 6 : k < 600 ? 7 : 8));
+	ht_rig_free(r);
+}
+
+static void
+lean_data_matches_full_path(void **state)
+{
+	struct lean_data_snap a[LEAN_DATA_STEPS], b[LEAN_DATA_STEPS];
+
+	fill_pattern();
+	lean_data_run(true, a);
+	lean_data_run(false, b);
+	for (int i = 0; i < LEAN_DATA_STEPS; i++) {
+		printf("# step %d: rcv_nxt +%u app %u snd_una +%u out %u\n", i, a[i].rcv_nxt,
+		       a[i].app_rx, a[i].base.snd_una, a[i].base.out_n);
+		assert_memory_equal(&a[i], &b[i], sizeof(a[i]));
+	}
+	assert_int_equal(a[1].rcv_nxt, 200);       /* the in-order steps did run */
+	assert_int_equal(a[2].ooo, 1);             /* the hole was seen */
+	assert_int_equal(a[3].rcv_nxt, 400);       /* and filled */
+	assert_int_equal(a[8].base.snd_una, 1 + 3 * 1460);
+	assert_int_equal(a[7].base.snd_wnd, 30000u << 7);
 }
 
 /* Frames of the peer handed to the stack in one hare_worker_input call
@@ -906,6 +1021,7 @@ main(void)
 		cmocka_unit_test(direct_ack_matches_general_path),
 		cmocka_unit_test(acks_per_burst),
 		cmocka_unit_test(lean_ack_matches_full_path),
+		cmocka_unit_test(lean_data_matches_full_path),
 		cmocka_unit_test(syn_options_linux_layout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

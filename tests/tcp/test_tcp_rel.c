@@ -853,6 +853,60 @@ lean_data_matches_full_path(void **state)
 	assert_int_equal(a[7].base.snd_wnd, 30000u << 7);
 }
 
+/* A request answered from on_data: the reply carries the ACK (RFC 9293
+ * §3.8.6.3), so no delayed-ACK timer is left armed and no bare ACK
+ * follows the reply 40 ms later. A request the app does not answer still
+ * gets its delayed ACK. */
+static bool reply_on_data;
+
+static void
+reply_data(struct hare_tcp_conn *c, struct rte_mbuf *m)
+{
+	if (m == NULL)
+		return;
+	hare_tcp_free_mbuf(c, m);
+	if (reply_on_data)
+		assert_int_equal(hare_tcp_send_bytes(c, "response", 8), 8);
+}
+
+static struct hare_tcp_ops reply_ops; /* tt_ops with reply_data */
+
+static void
+reply_carries_the_ack(void **state)
+{
+	struct ht_rig *r = tt_rig();
+	struct hare_tcp_conn *c;
+	struct tt t;
+	struct tt_seg sg;
+
+	reply_ops = tt_ops;
+	reply_ops.on_data = reply_data;
+	listen_on(r, &reply_ops);
+	c = tt_open(&t, r, true, 4000);
+	assert_non_null(c);
+	reply_on_data = true;
+	tt_send_next(&t, TH_A | TH_P, "request", 7);
+	tt_expect(r, &sg, TH_A | TH_P);
+	assert_int_equal(sg.len, 8);
+	assert_int_equal(sg.ack, t.snd_nxt);          /* the reply acknowledges the request */
+	assert_int_equal(c->t_delack, 0);
+	t.rcv_nxt = sg.seq + sg.len;
+	t.ts_recent = sg.tsval;
+	tt_send_next(&t, TH_A, NULL, 0);              /* the peer acknowledges the reply */
+	tt_advance(r, 200);
+	tt_expect_none(r);                            /* no bare ACK after it */
+
+	reply_on_data = false;
+	tt_send_next(&t, TH_A | TH_P, "request", 7);
+	tt_expect_none(r);
+	assert_int_not_equal(c->t_delack, 0);         /* unanswered: the ACK is delayed */
+	tt_advance(r, 200);
+	tt_expect(r, &sg, TH_A);
+	assert_int_equal(sg.len, 0);
+	assert_int_equal(sg.ack, t.snd_nxt);
+	ht_rig_free(r);
+}
+
 /* Frames of the peer handed to the stack in one hare_worker_input call
  * (one RX burst); what the stack sends is then in the capture. */
 static void
@@ -1022,6 +1076,7 @@ main(void)
 		cmocka_unit_test(acks_per_burst),
 		cmocka_unit_test(lean_ack_matches_full_path),
 		cmocka_unit_test(lean_data_matches_full_path),
+		cmocka_unit_test(reply_carries_the_ack),
 		cmocka_unit_test(syn_options_linux_layout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -88,17 +88,8 @@ static void priv_reset(struct http_resp_parser *p)
 	head_reset(p);
 }
 
-/* The results (status .. content_length) are zeroed at once; the private
- * state waits for priv_reset. */
-void http_resp_begin(struct http_resp_parser *p, bool head_request)
-{
-	memset(p, 0, offsetof(struct http_resp_parser, body_bytes));  /* NONE kinds are 0 */
-	p->body_bytes = 0;
-	p->wire_bytes = 0;
-	p->head_request = head_request;
-	p->state = S_STATUS;
-	p->pos = 0;
-}
+/* http_resp_begin (inline in the header) starts at the status line. */
+_Static_assert(S_STATUS == HTTP_RESP_STATE_START, "http_resp_begin's first state");
 
 void http_resp_init(struct http_resp_parser *p, uint32_t max_head, http_resp_body_cb body_cb,
 		    void *body_ctx)
@@ -383,49 +374,6 @@ void http_resp_set_memo(struct http_resp_parser *p, struct http_resp_memo *m)
 	p->memo = m;
 }
 
-/*
- * a[0..n) == b[0..n), 32 <= n <= HTTP_RESP_MEMO_MAX, b 32-byte aligned: the
- * n / 32 whole blocks straight-line (a jump into an unrolled run, no loop
- * counter; two accumulators) and the last 32 bytes, overlapping.
- */
-static inline __attribute__((always_inline)) bool memo_same(const uint8_t *a, const uint8_t *b,
-							     size_t n)
-{
-#ifdef HC_AVX2
-	_Static_assert(HTTP_RESP_MEMO_MAX == 16 * 32, "memo_same unrolls 16 blocks");
-#define BLK(acc, i) acc = _mm256_or_si256(acc, _mm256_xor_si256( \
-		_mm256_loadu_si256((const __m256i *)(const void *)(a + 32 * (i))), \
-		_mm256_load_si256((const __m256i *)(const void *)(b + 32 * (i)))))
-	__m256i acc0 = _mm256_xor_si256(
-		_mm256_loadu_si256((const __m256i *)(const void *)(a + n - 32)),
-		_mm256_loadu_si256((const __m256i *)(const void *)(b + n - 32)));
-	__m256i acc1 = _mm256_setzero_si256();
-	switch (n >> 5) {
-	case 16: BLK(acc1, 15); /* fall through */
-	case 15: BLK(acc0, 14); /* fall through */
-	case 14: BLK(acc1, 13); /* fall through */
-	case 13: BLK(acc0, 12); /* fall through */
-	case 12: BLK(acc1, 11); /* fall through */
-	case 11: BLK(acc0, 10); /* fall through */
-	case 10: BLK(acc1, 9);  /* fall through */
-	case 9:  BLK(acc0, 8);  /* fall through */
-	case 8:  BLK(acc1, 7);  /* fall through */
-	case 7:  BLK(acc0, 6);  /* fall through */
-	case 6:  BLK(acc1, 5);  /* fall through */
-	case 5:  BLK(acc0, 4);  /* fall through */
-	case 4:  BLK(acc1, 3);  /* fall through */
-	case 3:  BLK(acc0, 2);  /* fall through */
-	case 2:  BLK(acc1, 1);  /* fall through */
-	default: BLK(acc0, 0);  /* n >= 32 */
-	}
-#undef BLK
-	acc0 = _mm256_or_si256(acc0, acc1);
-	return _mm256_testz_si256(acc0, acc0);
-#else
-	return memcmp(a, b, n) == 0;
-#endif
-}
-
 /* The memo's head is here: set what parsing it would set (fast_status_line,
  * fast_fields) on a reset parser. */
 static inline __attribute__((always_inline)) void
@@ -456,7 +404,8 @@ static __attribute__((noinline)) void memo_fill(const struct http_resp_parser *p
 	}
 	memcpy(m->head, data, n);
 	m->len = (uint32_t)n;
-	m->v_next = 0;  /* the verdict comes with the first hit */
+	m->v_next = 0;  /* the verdict comes with the first hit; until then */
+	m->v_body = UINT64_MAX;  /* no chunk holds the body: feed_memo goes slow */
 	m->code = p->code;
 	m->version_minor = p->version_minor;
 	m->saw_cl = p->saw_cl;
@@ -828,9 +777,10 @@ feed_fresh(struct http_resp_parser *p, const uint8_t *data, size_t len, size_t *
 }
 
 /* The results block (status .. content_length) is what the memo's verdict copies. */
-#define RESULTS_LEN offsetof(struct http_resp_parser, body_bytes)
+#define RESULTS_LEN HTTP_RESP_RESULTS_LEN
 _Static_assert(RESULTS_LEN == sizeof(((struct http_resp_memo *)0)->v_res),
 	       "http_resp_memo.v_res must hold status .. content_length");
+_Static_assert(S_DONE == HTTP_RESP_STATE_DONE, "http_resp_feed's inline hit ends in S_DONE");
 
 /*
  * The memo's verdict: head_done() on the memo's head, for a GET (head_request
@@ -870,11 +820,13 @@ feed_memo(struct http_resp_parser *p, const uint8_t *data, size_t len, size_t *c
 {
 	struct http_resp_memo *m = p->memo;
 	size_t n = m->len;
-	if (n == 0 || len < n || n > p->max_head || !memo_same(data, m->head, n))
+	if (n == 0 || len < n || n > p->max_head || !http_resp_memo_same(data, m->head, n))
 		return feed_fresh(p, data, len, consumed);
 	m->hits++;
-	uint64_t b = m->v_body;  /* 0 unless S_BODY_LEN */
-	if (m->v_next == 0 || p->head_request || b > len - n || (b != 0 && p->body_cb != NULL))
+	uint64_t b = m->v_body;  /* body bytes after the head (0: none) */
+	/* no verdict yet (b = UINT64_MAX), the body not all here, a HEAD
+	 * answer or a body callback: the slow way */
+	if (b > len - n || p->no_verdict)
 		return feed_memo_slow(p, data, len, consumed);
 	memcpy(p, m->v_res, RESULTS_LEN);
 	p->body_bytes += b;
@@ -884,8 +836,8 @@ feed_memo(struct http_resp_parser *p, const uint8_t *data, size_t len, size_t *c
 	return HTTP_RESP_COMPLETE;
 }
 
-enum http_resp_result http_resp_feed(struct http_resp_parser *p, const uint8_t *data,
-				     size_t len, size_t *consumed)
+enum http_resp_result http_resp_feed_any(struct http_resp_parser *p, const uint8_t *data,
+					 size_t len, size_t *consumed)
 {
 	if (p->state == S_STATUS && p->pos == 0) {
 		/* the common case: a whole head at the start of a chunk */

@@ -58,6 +58,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "http_chars.h"
 
@@ -101,7 +102,8 @@ struct http_resp_memo {
 	uint64_t hits, misses;      /* heads taken from the memo / parsed (fresh, one chunk) */
 	/* The verdict for a GET, set at the first hit (see feed_memo): */
 	uint8_t v_next;             /* 0: none yet; else the state after the head */
-	uint64_t v_body;            /* body bytes that follow the head (Content-Length) */
+	uint64_t v_body;            /* body bytes that follow the head (Content-Length);
+				     * UINT64_MAX while v_next is 0 */
 	uint8_t v_res[24];          /* the parser's results block, complete */
 	uint8_t head[HTTP_RESP_MEMO_MAX] __attribute__((aligned(32)));
 };
@@ -128,6 +130,7 @@ struct http_resp_parser {
 	void *body_ctx;
 	struct http_resp_memo *memo;  /* NULL: none */
 	bool head_request;
+	bool no_verdict;            /* head_request or body_cb: no memo verdict (feed_memo) */
 	uint8_t state;
 	uint8_t pos;                /* position in the status line */
 	uint8_t version_major;
@@ -153,12 +156,114 @@ void http_resp_init(struct http_resp_parser *p, uint32_t max_head, http_resp_bod
 /* Use (or with NULL stop using) a head memo; m starts zeroed (memset) or used. */
 void http_resp_set_memo(struct http_resp_parser *p, struct http_resp_memo *m);
 
-/* Expect a new response; head_request: it answers a HEAD (no body). */
-void http_resp_begin(struct http_resp_parser *p, bool head_request);
+#define HTTP_RESP_STATE_START 0  /* the parser's first state (the status line) */
 
-/* Feed the next chunk; *consumed bytes were used. Feeding a COMPLETE parser is a PARSE error. */
-enum http_resp_result http_resp_feed(struct http_resp_parser *p, const uint8_t *data,
-				     size_t len, size_t *consumed);
+/* Expect a new response; head_request: it answers a HEAD (no body).
+ * Inline (once per request in hare-load): the results (status ..
+ * content_length) are zeroed at once, the private state waits for the
+ * first feed (priv_reset in the .c; a head taken from the memo's verdict
+ * never reads it). */
+static inline void http_resp_begin(struct http_resp_parser *p, bool head_request)
+{
+	memset(p, 0, offsetof(struct http_resp_parser, body_bytes));  /* NONE kinds are 0 */
+	p->body_bytes = 0;
+	p->wire_bytes = 0;
+	p->head_request = head_request;
+	p->no_verdict = head_request || p->body_cb != NULL;
+	p->state = HTTP_RESP_STATE_START;
+	p->pos = 0;
+}
+
+/* Every way of feeding (the .c): what http_resp_feed falls back to. */
+enum http_resp_result http_resp_feed_any(struct http_resp_parser *p, const uint8_t *data,
+					 size_t len, size_t *consumed);
+
+#define HTTP_RESP_STATE_DONE 23  /* the parser's state after a complete response */
+/* The results block, status .. content_length (what the memo's verdict holds). */
+#define HTTP_RESP_RESULTS_LEN offsetof(struct http_resp_parser, body_bytes)
+
+/*
+ * a[0..n) == b[0..n), 32 <= n <= HTTP_RESP_MEMO_MAX, b 32-byte aligned: the
+ * n / 32 whole blocks straight-line (a jump into an unrolled run, no loop
+ * counter; two accumulators) and the last 32 bytes, overlapping.
+ */
+static inline __attribute__((always_inline)) bool
+http_resp_memo_same(const uint8_t *a, const uint8_t *b, size_t n)
+{
+#ifdef HC_AVX2
+	_Static_assert(HTTP_RESP_MEMO_MAX == 16 * 32, "http_resp_memo_same unrolls 16 blocks");
+#define BLK(acc, i) acc = _mm256_or_si256(acc, _mm256_xor_si256( \
+		_mm256_loadu_si256((const __m256i *)(const void *)(a + 32 * (i))), \
+		_mm256_load_si256((const __m256i *)(const void *)(b + 32 * (i)))))
+	__m256i acc0 = _mm256_xor_si256(
+		_mm256_loadu_si256((const __m256i *)(const void *)(a + n - 32)),
+		_mm256_loadu_si256((const __m256i *)(const void *)(b + n - 32)));
+	__m256i acc1 = _mm256_setzero_si256();
+	switch (n >> 5) {
+	case 16: BLK(acc1, 15); /* fall through */
+	case 15: BLK(acc0, 14); /* fall through */
+	case 14: BLK(acc1, 13); /* fall through */
+	case 13: BLK(acc0, 12); /* fall through */
+	case 12: BLK(acc1, 11); /* fall through */
+	case 11: BLK(acc0, 10); /* fall through */
+	case 10: BLK(acc1, 9);  /* fall through */
+	case 9:  BLK(acc0, 8);  /* fall through */
+	case 8:  BLK(acc1, 7);  /* fall through */
+	case 7:  BLK(acc0, 6);  /* fall through */
+	case 6:  BLK(acc1, 5);  /* fall through */
+	case 5:  BLK(acc0, 4);  /* fall through */
+	case 4:  BLK(acc1, 3);  /* fall through */
+	case 3:  BLK(acc0, 2);  /* fall through */
+	case 2:  BLK(acc1, 1);  /* fall through */
+	default: BLK(acc0, 0);  /* n >= 32 */
+	}
+#undef BLK
+	acc0 = _mm256_or_si256(acc0, acc1);
+	return _mm256_testz_si256(acc0, acc0);
+#else
+	return memcmp(a, b, n) == 0;
+#endif
+}
+
+/*
+ * Feed the next chunk; *consumed bytes were used. Feeding a COMPLETE parser
+ * is a PARSE error.
+ *
+ * Inline, the one case a load test meets per request: a fresh parser, the
+ * memo's head at the start of the chunk with its verdict, the body all
+ * here, nobody looking at it. That is what http_resp_feed_any() does for
+ * it (feed_memo in the .c: same checks, same results), without the call;
+ * any other case, including a memo hit without a usable verdict, goes to
+ * http_resp_feed_any(), which then makes the compare itself (the cheap
+ * checks come first here, so no compare is made twice on the way).
+ */
+static inline __attribute__((always_inline)) enum http_resp_result
+http_resp_feed(struct http_resp_parser *p, const uint8_t *data, size_t len, size_t *consumed)
+{
+	struct http_resp_memo *m = p->memo;
+
+	/* a chunk known at compile time to be shorter than any memo head (32
+	 * bytes at least) cannot hit: no compare inlined (GCC would warn about
+	 * its loads, which len >= n keeps inside the chunk) */
+	if (__builtin_constant_p(len) && len < 32)
+		return http_resp_feed_any(p, data, len, consumed);
+	if (p->state == HTTP_RESP_STATE_START && p->pos == 0 && m != NULL) {
+		size_t n = m->len;
+		uint64_t b = m->v_body;  /* UINT64_MAX: no verdict yet */
+
+		if (n != 0 && len >= n && b <= len - n && !p->no_verdict && n <= p->max_head &&
+		    http_resp_memo_same(data, m->head, n)) {
+			m->hits++;
+			memcpy(p, m->v_res, HTTP_RESP_RESULTS_LEN);
+			p->body_bytes += b;
+			p->state = HTTP_RESP_STATE_DONE;
+			p->wire_bytes += n + b;
+			*consumed = n + b;
+			return HTTP_RESP_COMPLETE;
+		}
+	}
+	return http_resp_feed_any(p, data, len, consumed);
+}
 
 /* The peer closed the connection: finish a read-until-close body or fail. */
 enum http_resp_result http_resp_eof(struct http_resp_parser *p);

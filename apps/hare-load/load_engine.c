@@ -37,6 +37,9 @@
 #define CLOSE_WAIT_MS 1000    /* CLOSE phase: wait for the stack to finish closes */
 #define SCAN_ROUND_MS 64      /* every slot is checked for timeouts this often */
 #define PAT_LEN (65536 + 256) /* echo payload source: byte i of a round = i & 0xff */
+#define REQ_COPY_MIN 128      /* req_into_mbuf copies at least this much ... */
+#define REQ_COPY_MAX 1024     /* ... and reuses the response mbuf up to this */
+_Static_assert(REQ_COPY_MAX <= LOAD_MAX_REQ, "req_into_mbuf reads inside cfg->req");
 
 static uint8_t pattern[PAT_LEN];
 
@@ -206,33 +209,97 @@ echo_push(struct load_worker *lw, struct load_conn *c)
 	return 0;
 }
 
-/* Send the request on an established connection. t_req: latency origin. */
+/* The HTTP request written into m, a delivered single-segment mbuf the app
+ * is done with (the response just parsed), so that hare_tcp_send queues it
+ * as it is: no stash allocation, no send-space query, no libc memcpy call
+ * (hare-httpd answers in the request's mbuf the same way). Only a direct
+ * mbuf with no other reference may be written (an indirect one shares its
+ * buffer). The copy is lw->req_copy bytes (req_len rounded up, see
+ * load_worker_create), so it needs that much room after data_off; it
+ * reads past req_len only inside cfg->req. The stale receive fields
+ * (offload flags, packet type) are cleared: the send queue never reads
+ * them, but a segment attached for a retransmission would carry them.
+ * false: m unchanged, the caller sends with hare_tcp_send_bytes. */
+static inline __attribute__((always_inline)) bool
+req_into_mbuf(const struct load_worker *lw, struct rte_mbuf *m)
+{
+	const struct load_cfg *cfg = lw->cfg;
+	uint32_t n = lw->req_copy;
+	char *dst = rte_pktmbuf_mtod(m, char *);
+
+	if (unlikely(!RTE_MBUF_DIRECT(m) || rte_mbuf_refcnt_read(m) != 1 ||
+		     (uint32_t)m->buf_len - m->data_off < n))
+		return false;
+	if (likely(n == REQ_COPY_MIN)) {
+		memcpy(dst, cfg->req, REQ_COPY_MIN);  /* four vector moves */
+	} else {
+		for (uint32_t i = 0; i < n; i += 64)
+			memcpy(dst + i, cfg->req + i, 64);
+	}
+	m->ol_flags = 0;
+	m->packet_type = 0;
+	m->tx_offload = 0;
+	m->data_len = (uint16_t)cfg->req_len;
+	m->pkt_len = cfg->req_len;
+	return true;
+}
+
+/* Could not queue the request (no mbufs, no send space): fail it, reset
+ * the connection. */
+static void
+request_send_failed(struct load_worker *lw, struct load_conn *c)
+{
+	request_done(lw, c, false, LOAD_ERR_LOCAL);
+	conn_drop(lw, c, true);
+	maybe_reopen(lw, c);
+}
+
+/* Send the HTTP request on an established connection. spare: a delivered
+ * mbuf the request may be written into (req_into_mbuf), or NULL. Returns
+ * true when spare went to the stack; otherwise the caller still owns it. */
+static inline __attribute__((always_inline)) bool
+http_request_send(struct load_worker *lw, struct load_conn *c, struct rte_mbuf *spare)
+{
+	const struct load_cfg *cfg = lw->cfg;
+	int n;
+
+	c->state = LC_BUSY;
+	c->deadline_ms = lw->w->now_ms + cfg->timeout_ms;
+	http_resp_begin(&c->p, false);
+	if (spare != NULL && req_into_mbuf(lw, spare)) {
+		/* all or nothing: on failure the mbuf is still ours */
+		n = hare_tcp_send(c->tc, spare);
+		if (likely(n == (int)cfg->req_len)) {
+			lw->cnt.tx_bytes += (uint64_t)n;
+			return true;
+		}
+	} else {
+		n = hare_tcp_send_bytes(c->tc, cfg->req, cfg->req_len);
+		if (n > 0)
+			lw->cnt.tx_bytes += (uint64_t)n;
+		if (n == (int)cfg->req_len)
+			return false;
+	}
+	request_send_failed(lw, c);
+	return false;
+}
+
+/* Send the request (HTTP, or an echo round) on an established connection. */
 static void
 request_send(struct load_worker *lw, struct load_conn *c)
 {
 	const struct load_cfg *cfg = lw->cfg;
 
+	if (cfg->mode != LOAD_MODE_ECHO) {
+		http_request_send(lw, c, NULL);
+		return;
+	}
 	c->state = LC_BUSY;
 	c->deadline_ms = lw->w->now_ms + cfg->timeout_ms;
-	if (cfg->mode == LOAD_MODE_ECHO) {
-		c->echo_tx_left = cfg->size;
-		c->echo_rx_off = 0;
-		if (echo_push(lw, c) == 0)
-			return;
-	} else {
-		int n;
-
-		http_resp_begin(&c->p, false);
-		n = hare_tcp_send_bytes(c->tc, cfg->req, cfg->req_len);
-		if (n > 0)
-			lw->cnt.tx_bytes += (uint64_t)n;
-		if (n == (int)cfg->req_len)
-			return;
-	}
-	/* could not queue the request (no mbufs): fail it, reset the connection */
-	request_done(lw, c, false, LOAD_ERR_LOCAL);
-	conn_drop(lw, c, true);
-	maybe_reopen(lw, c);
+	c->echo_tx_left = cfg->size;
+	c->echo_rx_off = 0;
+	if (echo_push(lw, c) != 0)
+		request_send_failed(lw, c);
 }
 
 /* Keep-alive: start the next request on c (established). */
@@ -316,37 +383,41 @@ on_connected(struct hare_tcp_conn *tc)
 	conn_next(lw, c, now);
 }
 
-/* The response on c is complete and valid. */
-static inline __attribute__((always_inline)) void
-http_done(struct load_worker *lw, struct load_conn *c)
+/* The response on c is complete and valid. spare: the mbuf it came in,
+ * free for the next request (http_request_send), or NULL. Returns true
+ * when spare was used. */
+static inline __attribute__((always_inline)) bool
+http_done(struct load_worker *lw, struct load_conn *c, struct rte_mbuf *spare)
 {
 	unsigned cls = c->p.status_class;
 	uint64_t now = rte_rdtsc();
 
-	lw->cnt.status[cls <= 5 ? cls : 0]++;
+	/* a complete final response has a status class 2..5: the parser takes
+	 * codes 100..599 only and skips interim 1xx heads (101 is an error) */
+	lw->cnt.status[cls]++;
 	lw->cnt.body_bytes += c->p.body_bytes;
-	if (unlikely(lw->cfg->mode == LOAD_MODE_GET)) {
-		lw->get_status = c->p.status;
-		lw->get_ok = cls == 2;
-	}
 	record_ok(lw, c, now);
 	if (unlikely(lw->per_conn || !c->p.keep_alive)) {
+		if (lw->cfg->mode == LOAD_MODE_GET) {   /* per_conn: --get is one */
+			lw->get_status = c->p.status;
+			lw->get_ok = cls == 2;
+		}
 		/* the server closes: wait for its FIN, so TIME_WAIT stays there */
 		lw->inflight--;
 		c->state = LC_LINGER;
 		c->deadline_ms = lw->w->now_ms + LINGER_MS;
-		return;
+		return false;
 	}
 	if (likely(lw->closed_loop && can_issue(lw))) {
 		/* conn_next's closed loop, with inflight as it is: one request
 		 * ended and the next starts, at now */
 		lw->cnt.requests++;
 		c->t_req_tsc = now;
-		request_send(lw, c);
-		return;
+		return http_request_send(lw, c, spare);
 	}
 	lw->inflight--;
 	conn_next(lw, c, now);
+	return false;
 }
 
 static enum load_err
@@ -370,7 +441,7 @@ on_fin(struct load_worker *lw, struct load_conn *c)
 {
 	if (c->state == LC_BUSY) {
 		if (lw->cfg->mode != LOAD_MODE_ECHO && http_resp_eof(&c->p) == HTTP_RESP_COMPLETE) {
-			http_done(lw, c);  /* read-until-close body */
+			http_done(lw, c, NULL);  /* read-until-close body */
 		} else {
 			enum load_err k = lw->cfg->mode == LOAD_MODE_ECHO ?
 				(c->echo_rx_off ? LOAD_ERR_SHORT_BODY : LOAD_ERR_CLOSED) :
@@ -454,7 +525,7 @@ on_data(struct hare_tcp_conn *tc, struct rte_mbuf *m)
 		/* complete: nothing may follow (we never pipeline) */
 		bool extra = used < len || s->next != NULL;
 
-		http_done(lw, c);
+		http_done(lw, c, NULL);
 		if (extra && c->tc == tc)
 			data_error(lw, c, LOAD_ERR_PARSE);
 		break;
@@ -492,14 +563,16 @@ on_data_http(struct hare_tcp_conn *tc, struct rte_mbuf *m)
 
 	lw->cnt.rx_bytes += m->pkt_len;
 	if (likely(r == HTTP_RESP_COMPLETE && used == len)) {
-		http_done(lw, c);
+		/* m carries the next request when one follows at once */
+		if (http_done(lw, c, m))
+			return;
 	} else if (r == HTTP_RESP_NEED_MORE) {
 		c->deadline_ms = lw->w->now_ms + lw->cfg->timeout_ms;   /* progress */
 	} else if (r == HTTP_RESP_ERROR) {
 		data_error(lw, c, parse_err_kind(&c->p));
 	} else {
 		/* complete with bytes after it: nothing may follow (we never pipeline) */
-		http_done(lw, c);
+		http_done(lw, c, NULL);
 		if (c->tc == tc)
 			data_error(lw, c, LOAD_ERR_PARSE);
 	}
@@ -758,6 +831,12 @@ load_worker_create(struct hare_worker *w, const struct load_cfg *cfg, uint64_t q
 	};
 	lw->closed_loop = cfg->rate == 0;
 	lw->per_conn = per_conn(cfg);
+	/* req_into_mbuf's copy: REQ_COPY_MIN bytes, or whole 64-byte blocks;
+	 * UINT32_MAX (no mbuf has that room) turns the reuse off */
+	lw->req_copy = cfg->req_len <= REQ_COPY_MIN ? REQ_COPY_MIN :
+		       (cfg->req_len + 63) & ~63u;
+	if (lw->req_copy > REQ_COPY_MAX)
+		lw->req_copy = UINT32_MAX;
 	lw->ns_mult = (uint64_t)(((unsigned __int128)1000000000 << 32) / rte_get_tsc_hz());
 	if (cfg->rate > 0)
 		lw->tsc_per_req = (double)rte_get_tsc_hz() * (w->n_workers ? w->n_workers : 1) /

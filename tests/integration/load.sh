@@ -4,7 +4,15 @@
 #   plain rig:    nginx-light (1 worker, own config in a temp dir) on
 #                 198.18.0.2:80 in the peer namespace, a socat echo on :7
 #     url         --url, 64 connections, 10 s: 0 errors, responses == nginx
-#                 access-log lines, every request counted once
+#                 access-log lines, every request counted once, every
+#                 request as long as hare-load builds it
+#     url_long    a 200-byte file name: requests over 128 bytes (the next
+#                 request is written into the response's mbuf in 64-byte
+#                 blocks): the same checks
+#     url_split   a 20 kB body over many segments: the response ends in a
+#                 body-only segment, which then carries the next request
+#     url_huge    a 1.1 kB query string: requests too long to write into
+#                 the response's mbuf go through hare_tcp_send_bytes
 #     close       --url --close: connections/s reported, nginx saw exactly
 #                 that many connections (distinct $connection in its log)
 #     refused     --connect to a closed port: refused counted, ends in time
@@ -98,7 +106,7 @@ pid $TMP/nginx.pid;
 error_log $TMP/nginx-error.log;
 events { worker_connections 4096; }
 http {
-  log_format load 'c=\$connection s=\$status b=\$body_bytes_sent';
+  log_format load 'c=\$connection s=\$status b=\$body_bytes_sent r=\$request_length';
   access_log $TMP/access.log load;
   keepalive_requests 1000000;
   sendfile on;
@@ -144,12 +152,48 @@ else
 	t_eq load_url_2xx "$(json "$J" "j['status']['2xx']")" "$resp" 2xx
 	t_eq load_url_accounted "$(json "$J" "j['requests']")" "$resp" requests
 	t_eq load_url_access_log "$(wc -l <"$TMP/access.log")" "$resp" "nginx access-log lines"
+	t_eq load_url_request_bytes "$(grep -vc ' s=200 b=64 r=77$' "$TMP/access.log")" 0 \
+		"access-log lines other than 200, 64 body bytes, a 77-byte request"
 	t_eq load_url_no_leak "$(awk '/^mbufs_in_use/ {print $2}' "$TMP/url.out")" 0 mbufs_in_use
 	grep -q '^load t=1 ' "$TMP/url.out" && grep -q '^Requests/sec:' "$TMP/url.out" &&
 		grep -q '99.99%' "$TMP/url.out" && t_pass load_url_output ||
 		t_fail load_url_output "per-second line or wrk-shaped summary missing"
 	echo "load.sh: url: $(grep '^Requests/sec' "$TMP/url.out")" >&2
 fi
+
+# url_long, url_split: as url, shorter, for the other two shapes of the
+# request/response path (see the header). NAME FILE SIZE: run and check.
+url_case() {
+	local name=$1 file=$2 size=$3 resp J req_len
+	: >"$TMP/access.log"
+	load "$name" 40 --ip "$4" --url "http://$PEER/$file" -c 8 -d 2
+	J=$TMP/$name.json
+	if [ "$LOAD_RC" != 0 ] || [ ! -s "$J" ]; then
+		t_fail "load_$name" "exit $LOAD_RC, no JSON: $(tail -3 "$TMP/$name.out")"
+		return
+	fi
+	# GET /FILE HTTP/1.1, Host, User-Agent, Accept, the empty line
+	req_len=$(( ${#file} + 72 ))
+	resp=$(json "$J" "j['responses']")
+	t_eq "load_${name}_errors" "$(json "$J" "j['errors']")" 0 errors
+	t_ge "load_${name}_responses" "$resp" 100 responses
+	t_eq "load_${name}_2xx" "$(json "$J" "j['status']['2xx']")" "$resp" 2xx
+	t_eq "load_${name}_access_log" "$(wc -l <"$TMP/access.log")" "$resp" "nginx access-log lines"
+	t_eq "load_${name}_body_bytes" "$(json "$J" "j['body_bytes']")" $((resp * size)) \
+		"body bytes ($size x responses)"
+	t_eq "load_${name}_request_bytes" \
+		"$(grep -vc " s=200 b=$size r=$req_len\$" "$TMP/access.log")" 0 \
+		"access-log lines other than 200, $size body bytes, $req_len-byte request"
+	t_eq "load_${name}_no_leak" "$(awk '/^mbufs_in_use/ {print $2}' "$TMP/$name.out")" 0 \
+		mbufs_in_use
+}
+long_name=$(printf 'l%.0s' $(seq 200))
+cp "$TMP/small" "$TMP/www/$long_name"
+head -c 20000 /dev/urandom >"$TMP/www/split"
+chmod -R a+rX "$TMP/www"
+url_case url_long "$long_name" 64 198.18.0.18/24
+url_case url_split split 20000 198.18.0.19/24
+url_case url_huge "small?q=$(printf 'q%.0s' $(seq 1100))" 64 198.18.0.20/24
 
 # rate: open loop (wrk2's model), each request sent at its intended time by
 # the run loop's app_poll, not at the next 1 ms tick: 1000/s for 3 s must

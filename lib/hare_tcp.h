@@ -25,6 +25,7 @@
 #define HARE_TCP_API_H
 
 #include <stdint.h>
+#include <string.h>
 #include <rte_mbuf.h>
 
 struct hare_worker;
@@ -139,7 +140,18 @@ void hare_tcp_abort(struct hare_tcp_conn *c);
 /* Accessors. */
 enum hare_tcp_state hare_tcp_state(const struct hare_tcp_conn *c);
 const char *hare_tcp_state_name(enum hare_tcp_state s);
-void *hare_tcp_ctx(const struct hare_tcp_conn *c);
+/* The app's context pointer is at this offset in every connection (a
+ * fixed layout, checked where the struct is defined), so that
+ * hare_tcp_ctx(), which apps call in every callback, is one load. */
+#define HARE_TCP_CONN_CTX_OFFSET 16
+static inline void *
+hare_tcp_ctx(const struct hare_tcp_conn *c)
+{
+	void *ctx;
+
+	memcpy(&ctx, (const char *)c + HARE_TCP_CONN_CTX_OFFSET, sizeof(ctx));
+	return ctx;
+}
 void hare_tcp_set_ctx(struct hare_tcp_conn *c, void *ctx);
 /* Replace the callbacks (e.g. in on_accept); ops must outlive c. */
 void hare_tcp_set_ops(struct hare_tcp_conn *c, const struct hare_tcp_ops *ops);

@@ -188,11 +188,14 @@ hare_tcp_send_space(const struct hare_tcp_conn *c)
 static void
 sndq_append(struct hare_tcp_conn *c, struct rte_mbuf *s)
 {
+	const struct hare_tcp_ctx *x = c->w->tcp;
 	struct rte_mbuf *t = c->sndq_tail;
 	uint32_t n = s->data_len;
 
 	c->snd_buffered += n;
-	if (t && n <= 128 && RTE_MBUF_DIRECT(t) && rte_pktmbuf_tailroom(t) >= n) {
+	/* (not into a tail that is also a frame on the TX ring: refcnt 2) */
+	if (t && n <= 128 && RTE_MBUF_DIRECT(t) && rte_mbuf_refcnt_read(t) == 1 &&
+	    rte_pktmbuf_tailroom(t) >= n) {
 		memcpy(rte_pktmbuf_mtod_offset(t, char *, t->data_len),
 		       rte_pktmbuf_mtod(s, char *), n);
 		t->data_len = (uint16_t)(t->data_len + n);
@@ -200,8 +203,15 @@ sndq_append(struct hare_tcp_conn *c, struct rte_mbuf *s)
 		hare_free_seg(c->w, s);
 		return;
 	}
+	/* the app's mbuf becomes a send-queue entry: whatever offload
+	 * requests it carries are cleared (it may go out as a frame itself);
+	 * what kind of buffer it has (external, attached) stays */
+	s->ol_flags &= RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT;
+	s->tx_offload = 0;
+	s->packet_type = 0;
+	sndq_entry_init(x, s);
 	if (t)
-		t->next = s;
+		tcp_meta(x, t)->qnext = s;
 	else
 		c->sndq_head = s;
 	c->sndq_tail = s;
@@ -272,8 +282,9 @@ hare_tcp_send_bytes(struct hare_tcp_conn *c, const void *buf, uint32_t len)
 			break;
 		n = RTE_MIN((uint32_t)rte_pktmbuf_tailroom(m), len - done);
 		memcpy(rte_pktmbuf_append(m, (uint16_t)n), p + done, n);
+		sndq_entry_init(w->tcp, m);
 		if (c->sndq_tail)
-			c->sndq_tail->next = m;
+			tcp_meta(w->tcp, c->sndq_tail)->qnext = m;
 		else
 			c->sndq_head = m;
 		c->sndq_tail = m;
@@ -421,7 +432,6 @@ hare_tcp_state_name(enum hare_tcp_state s)
 	return (unsigned)s < RTE_DIM(names) ? names[s] : "?";
 }
 
-void *hare_tcp_ctx(const struct hare_tcp_conn *c) { return c->ctx; }
 void hare_tcp_set_ctx(struct hare_tcp_conn *c, void *ctx) { c->ctx = ctx; }
 struct hare_worker *hare_tcp_worker(const struct hare_tcp_conn *c) { return c->w; }
 uint32_t hare_tcp_unacked(const struct hare_tcp_conn *c) { return c->snd_buffered; }

@@ -104,12 +104,20 @@
 #define TO_SACK (1u << 1)
 #define TO_WS   (1u << 2)
 
-/* Per-mbuf metadata while an mbuf sits in the out-of-order queue (a
- * registered mbuf dynamic field, so nothing else in the mbuf is abused). */
+/* Per-mbuf metadata while an mbuf sits in the out-of-order queue or the
+ * send queue (a registered mbuf dynamic field, so nothing else in the mbuf
+ * is abused). The queues link through qnext, never through ->next: a
+ * send-queue mbuf may be on the TX ring as a frame of its own (see
+ * tcp_out.c, "sent in place"), and a driver frees a frame by walking
+ * ->next. */
 struct tcp_mbuf_meta {
-	struct rte_mbuf *qnext;
-	uint32_t seq;
-	uint32_t len;
+	struct rte_mbuf *qnext;          /* next in the queue, NULL at the tail */
+	union {
+		uint32_t seq;            /* out-of-order queue: first byte's seq */
+		uint32_t skip;           /* send queue: bytes before the unacked
+					  * payload (frame headers, acked bytes) */
+	};
+	uint32_t len;                    /* out-of-order queue: payload bytes */
 };
 
 /* The 4-tuple, in the first 12 bytes of both a conn and a TIME_WAIT entry
@@ -147,6 +155,7 @@ struct tcp_listener {
 struct hare_tcp_conn {
 	struct tcp_tuple t;              /* 12 */
 	uint32_t hash;                   /* flow hash (table slot) */
+	void *ctx;                       /* the app's; at HARE_TCP_CONN_CTX_OFFSET */
 	uint8_t state;                   /* enum hare_tcp_state */
 	uint8_t opt;                     /* TO_* */
 	uint8_t snd_wscale, rcv_wscale;  /* RFC 7323 §2 */
@@ -176,7 +185,7 @@ struct hare_tcp_conn {
 	uint8_t ka_probes;
 	uint8_t dupthresh;               /* DupThresh in segments; grows with seen reordering */
 	uint8_t rec_probes;              /* PTOs in this SACK recovery since the last new ACK */
-	struct rte_mbuf *sndq_head, *sndq_tail; /* single-seg mbufs linked by ->next */
+	struct rte_mbuf *sndq_head, *sndq_tail; /* single-seg mbufs linked by meta qnext */
 	struct rte_mbuf *snd_cur;        /* cursor: mbuf holding byte snd_cur_seq */
 	uint32_t snd_cur_seq;
 
@@ -214,11 +223,12 @@ struct hare_tcp_conn {
 	uint8_t t_linked;                /* node is on a wheel slot */
 	uint32_t zombie_next;
 
-	/* application */
+	/* application (ctx: at the top, see hare_tcp_ctx) */
 	const struct hare_tcp_ops *ops;
-	void *ctx;
 	struct hare_worker *w;
 };
+_Static_assert(offsetof(struct hare_tcp_conn, ctx) == HARE_TCP_CONN_CTX_OFFSET,
+	       "hare_tcp_ctx() (hare_tcp.h) reads the app's context at this offset");
 
 /* A connection in TIME_WAIT, kept compact (RFC 9293 §3.10.7.4 TIME-WAIT):
  * enough to re-ACK a retransmitted FIN and judge a new SYN (RFC 6191). */
@@ -296,6 +306,36 @@ static inline struct tcp_mbuf_meta *
 tcp_meta(const struct hare_tcp_ctx *x, struct rte_mbuf *m)
 {
 	return RTE_MBUF_DYNFIELD(m, x->meta_off, struct tcp_mbuf_meta *);
+}
+
+/* Send-queue mbufs (tcp_out.c): the unacknowledged payload of q is
+ * skip bytes into its data (data_len - skip of them); the next mbuf is
+ * qnext. A new entry starts with its data all payload. */
+static inline struct rte_mbuf *
+sndq_next(const struct hare_tcp_ctx *x, struct rte_mbuf *q)
+{
+	return tcp_meta(x, q)->qnext;
+}
+
+static inline uint32_t
+sndq_len(const struct hare_tcp_ctx *x, struct rte_mbuf *q)
+{
+	return q->data_len - tcp_meta(x, q)->skip;
+}
+
+static inline char *
+sndq_data(const struct hare_tcp_ctx *x, struct rte_mbuf *q)
+{
+	return rte_pktmbuf_mtod_offset(q, char *, tcp_meta(x, q)->skip);
+}
+
+static inline void
+sndq_entry_init(const struct hare_tcp_ctx *x, struct rte_mbuf *q)
+{
+	struct tcp_mbuf_meta *mt = tcp_meta(x, q);
+
+	mt->qnext = NULL;
+	mt->skip = 0;
 }
 
 static inline uint32_t tcp_now(const struct hare_worker *w) { return (uint32_t)w->now_ms; }

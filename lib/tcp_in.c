@@ -531,24 +531,23 @@ tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg
 	data_acked = RTE_MIN(acked, c->snd_buffered);
 	if (data_acked) {
 		struct rte_mbuf *q = c->sndq_head;
+		struct tcp_mbuf_meta *qm = tcp_meta(x, q);
+		const uint32_t qlen = q->data_len - qm->skip;
 
-		if (likely(data_acked <= q->data_len)) {
+		if (likely(data_acked <= qlen)) {
 			/* the usual ACK: within the first send-queue mbuf (a
 			 * reply, or a segment of a bulk send) —
 			 * tcp_sndq_free_acked's first round, inline */
 			c->snd_buffered -= data_acked;
 			if (c->snd_cur == q)
 				c->snd_cur = NULL;
-			if (data_acked == q->data_len) {
-				c->sndq_head = q->next;
-				if (q->next == NULL)
+			if (data_acked == qlen) {
+				c->sndq_head = qm->qnext;
+				if (qm->qnext == NULL)
 					c->sndq_tail = NULL;
-				q->next = NULL;
 				hare_free_seg(w, q);
 			} else {
-				q->data_off = (uint16_t)(q->data_off + data_acked);
-				q->data_len = (uint16_t)(q->data_len - data_acked);
-				q->pkt_len = q->data_len;
+				qm->skip += data_acked;
 			}
 		} else {
 			tcp_sndq_free_acked(c, data_acked);

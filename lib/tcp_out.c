@@ -7,13 +7,16 @@
  *   no connection: tcp_reset_reply() / tcp_respond()
  *
  * Zero copy: the send queue is a list of single-segment mbufs (the app's
- * own, linked through ->next; its head's pkt_len means nothing). A data
- * segment is a fresh header mbuf followed by indirect mbufs attached to
- * the queued ones (rte_pktmbuf_attach takes a reference), so a
- * retransmission re-attaches the same bytes and an ACK frees the queue
- * entry while a copy may still sit in the TX ring. Small payloads
- * (<= TCP_COPY_MAX) are copied into the header mbuf instead: cheaper than
- * an indirect mbuf and its atomic refcount.
+ * own, linked through their tcp_mbuf_meta, never ->next; the payload not
+ * yet acknowledged starts meta.skip bytes into the data). A data segment
+ * is a fresh header mbuf followed by indirect mbufs attached to the queued
+ * ones (rte_pktmbuf_attach takes a reference), so a retransmission
+ * re-attaches the same bytes and an ACK frees the queue entry while a copy
+ * may still sit in the TX ring. Small payloads (<= TCP_COPY_MAX) are
+ * copied into the header mbuf instead: cheaper than an indirect mbuf and
+ * its atomic refcount. And a segment that is exactly one queued mbuf (the
+ * usual reply or request) is sent in place: that mbuf, headers written in
+ * its headroom, is the frame (sndq_in_place).
  */
 #include <string.h>
 #include "tcp_impl.h"
@@ -32,6 +35,7 @@ tcp_mss_for(const struct hare_worker *w)
 static struct rte_mbuf *
 sndq_find(struct hare_tcp_conn *c, uint32_t seq, uint32_t *off)
 {
+	const struct hare_tcp_ctx *x = c->w->tcp;
 	struct rte_mbuf *q;
 	uint32_t qseq;
 
@@ -42,9 +46,9 @@ sndq_find(struct hare_tcp_conn *c, uint32_t seq, uint32_t *off)
 		q = c->sndq_head;
 		qseq = c->snd_una;
 	}
-	while (q && SEQ_GEQ(seq, qseq + q->data_len)) {
-		qseq += q->data_len;
-		q = q->next;
+	while (q && SEQ_GEQ(seq, qseq + sndq_len(x, q))) {
+		qseq += sndq_len(x, q);
+		q = sndq_next(x, q);
 	}
 	c->snd_cur = q;
 	c->snd_cur_seq = qseq;
@@ -57,8 +61,9 @@ sndq_find(struct hare_tcp_conn *c, uint32_t seq, uint32_t *off)
 static inline int
 sndq_copy(struct hare_tcp_conn *c, uint32_t seq, uint32_t len, char *dst)
 {
+	const struct hare_tcp_ctx *x = c->w->tcp;
 	uint32_t off;
-	const struct rte_mbuf *q = c->sndq_head;
+	struct rte_mbuf *q = c->sndq_head;
 
 	/* the usual case: the bytes start the queue's first mbuf (a reply
 	 * sent when everything before it is acknowledged) */
@@ -67,13 +72,13 @@ sndq_copy(struct hare_tcp_conn *c, uint32_t seq, uint32_t len, char *dst)
 	else
 		q = sndq_find(c, seq, &off);
 	while (len > 0 && q) {
-		uint32_t n = RTE_MIN((uint32_t)q->data_len - off, len);
+		uint32_t n = RTE_MIN(sndq_len(x, q) - off, len);
 
-		memcpy(dst, rte_pktmbuf_mtod_offset(q, const char *, off), n);
+		memcpy(dst, sndq_data(x, q) + off, n);
 		dst += n;
 		len -= n;
 		off = 0;
-		q = q->next;
+		q = sndq_next(x, q);
 	}
 	return len == 0 ? 0 : -EINVAL;
 }
@@ -95,14 +100,14 @@ attach_payload(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *
 
 		if (q == NULL)
 			return -EINVAL;
-		n = RTE_MIN((uint32_t)q->data_len - off, len);
+		n = RTE_MIN(sndq_len(w->tcp, q) - off, len);
 		ind = hare_stash_alloc(&w->stash, w->pool);
 		if (unlikely(ind == NULL)) {
 			w->stats.drop_no_mbuf++;
 			return -ENOBUFS;
 		}
 		rte_pktmbuf_attach(ind, q);
-		ind->data_off = (uint16_t)(q->data_off + off);
+		ind->data_off = (uint16_t)(q->data_off + tcp_meta(w->tcp, q)->skip + off);
 		ind->data_len = (uint16_t)n;
 		ind->pkt_len = n;
 		tail->next = ind;
@@ -111,7 +116,7 @@ attach_payload(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *
 		h->pkt_len += n;
 		len -= n;
 		off = 0;
-		q = q->next;
+		q = sndq_next(w->tcp, q);
 	}
 	return 0;
 }
@@ -288,6 +293,40 @@ tcp_xmit_general(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, u
 	return 0;
 }
 
+/* Sent in place: when a segment is exactly one send-queue mbuf (a reply,
+ * a request: the usual small send), that mbuf becomes the frame. The
+ * headers are written into its headroom just before the payload and it
+ * goes to the TX ring with a second reference (the send queue keeps the
+ * first), so no frame mbuf is allocated and no payload copied. The queue
+ * then sees the payload through meta->skip (the headers' length), and
+ * nothing in the stack moves the data of an mbuf the driver holds: acked
+ * bytes are skipped, not cut (tcp_sndq_free_acked), the tail is not
+ * appended to (refcnt 2), a retransmission while the driver still holds
+ * it copies (this helper wants refcnt 1). The queue links through meta,
+ * so the frame's ->next is NULL, as a driver's free requires. Returns
+ * the mbuf with its data at where the frame starts, or NULL. */
+static inline struct rte_mbuf *
+sndq_in_place(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len,
+	      uint32_t hdrs)
+{
+	const struct hare_tcp_ctx *x = w->tcp;
+	struct rte_mbuf *q = c->sndq_head;
+	struct tcp_mbuf_meta *qm;
+	uint32_t start;
+
+	if (len == 0 || seq != c->snd_una || q == NULL)
+		return NULL;
+	qm = tcp_meta(x, q);
+	start = q->data_off + qm->skip; /* the payload, from buf_addr */
+	if (q->data_len - qm->skip != len || rte_mbuf_refcnt_read(q) != 1 ||
+	    !RTE_MBUF_DIRECT(q) || start < hdrs)
+		return NULL;
+	q->data_off = (uint16_t)(start - hdrs);
+	qm->skip = hdrs;
+	q->ol_flags = 0; /* direct: no buffer-kind flag; the TX requests are set afresh below */
+	return q;
+}
+
 /* A segment carrying an ACK written straight into one fresh mbuf:
  * Ethernet, IPv4 and TCP headers in place and up to TCP_COPY_MAX bytes of
  * payload copied from the send queue behind them, the checksum summed over
@@ -310,6 +349,7 @@ tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, ui
 	struct rte_tcp_hdr *th;
 	struct rte_mbuf *m;
 	uint32_t nh, win, edge;
+	bool in_place = false;
 
 	if (unlikely(len > TCP_COPY_MAX || ((c->opt & TO_SACK) && c->ooo_head)))
 		return 1;
@@ -319,15 +359,20 @@ tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, ui
 	e = hare_ipv4_arp_fresh(w, nh);
 	if (unlikely(e == NULL))
 		return 1;
-	m = hare_alloc_mbuf(w);
-	if (unlikely(m == NULL))
-		return -ENOBUFS;
+	m = sndq_in_place(w, c, seq, len, l2 + l3 + hlen);
+	if (m != NULL) {
+		in_place = true;
+	} else {
+		m = hare_alloc_mbuf(w);
+		if (unlikely(m == NULL))
+			return -ENOBUFS;
+	}
 	m->data_len = (uint16_t)(l2 + l3 + hlen + len);
 	m->pkt_len = l2 + l3 + hlen + len;
 	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	ip = (struct rte_ipv4_hdr *)(eh + 1);
 	th = (struct rte_tcp_hdr *)(ip + 1);
-	if (len > 0) {
+	if (len > 0 && !in_place) {
 		if (unlikely(sndq_copy(c, seq, len, (char *)th + hlen) != 0)) {
 			hare_free_seg(w, m);
 			return 1; /* not in the queue: the general path says so */
@@ -359,6 +404,8 @@ tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, ui
 	c->flags &= ~(TF_ACKNOW | TF_DELACK | TF_WND_UPDATE | TF_ACK_2SEG);
 	c->t_delack = 0;
 	w->stats.tcp_tx_segments++;
+	if (in_place)
+		rte_mbuf_refcnt_set(m, 2); /* the send queue's and the driver's */
 	hare_tx_enqueue(w, m);
 	return 0;
 }
@@ -453,21 +500,24 @@ tcp_reset_reply(struct hare_worker *w, const struct tcp_seg *s)
 void
 tcp_sndq_free_acked(struct hare_tcp_conn *c, uint32_t bytes)
 {
+	const struct hare_tcp_ctx *x = c->w->tcp;
+
 	c->snd_buffered -= bytes;
 	while (bytes > 0) {
 		struct rte_mbuf *q = c->sndq_head;
+		uint32_t qlen = sndq_len(x, q);
 
-		if (q->data_len <= bytes) {
-			bytes -= q->data_len;
-			c->sndq_head = q->next;
-			q->next = NULL;
+		if (qlen <= bytes) {
+			bytes -= qlen;
+			c->sndq_head = sndq_next(x, q);
 			if (c->snd_cur == q)
 				c->snd_cur = NULL;
 			hare_free_seg(c->w, q);
 		} else {
-			q->data_off = (uint16_t)(q->data_off + bytes);
-			q->data_len = (uint16_t)(q->data_len - bytes);
-			q->pkt_len = q->data_len;
+			/* the acked front is skipped, not cut: the mbuf may be
+			 * a frame on the TX ring too (its data_off is the
+			 * driver's then) */
+			tcp_meta(x, q)->skip += bytes;
 			if (c->snd_cur == q)
 				c->snd_cur = NULL;
 			bytes = 0;
@@ -480,12 +530,12 @@ tcp_sndq_free_acked(struct hare_tcp_conn *c, uint32_t bytes)
 void
 tcp_sndq_purge(struct hare_tcp_conn *c)
 {
+	const struct hare_tcp_ctx *x = c->w->tcp;
 	struct rte_mbuf *q = c->sndq_head;
 
 	while (q) {
-		struct rte_mbuf *n = q->next;
+		struct rte_mbuf *n = sndq_next(x, q);
 
-		q->next = NULL;
 		hare_free_seg(c->w, q);
 		q = n;
 	}

@@ -907,6 +907,86 @@ reply_carries_the_ack(void **state)
 	ht_rig_free(r);
 }
 
+/* Sent in place (tcp_out.c): a reply that is exactly one send-queue mbuf
+ * goes to the TX ring as that mbuf, with a second reference. While the
+ * "driver" (here the test) still holds that frame, nothing the stack does
+ * may change its bytes: a retransmission copies, a partial ACK skips
+ * instead of cutting, more data goes into a new entry. Every segment is
+ * checked byte for byte; no mbuf leaks (ht_rig_free). */
+static void
+send_in_place(void **state)
+{
+	struct ht_rig *r = tt_rig();
+	struct hare_tcp_conn *c;
+	struct rte_mbuf *held;
+	struct tt t;
+	struct tt_seg sg;
+	static uint8_t before[2048], after[2048], reply[200], more[50];
+	size_t nb, na;
+	uint32_t iss1;
+
+	for (unsigned i = 0; i < sizeof(reply); i++)
+		reply[i] = (uint8_t)(i * 7 + 1);
+	memset(more, 'm', sizeof(more));
+	listen_on(r, &tt_ops);
+	c = tt_open(&t, r, true, 6000);
+	assert_int_equal(hare_tcp_send_bytes(c, reply, sizeof(reply)), (int)sizeof(reply));
+	hare_worker_tx_flush(r->w);
+	held = ht_pop_tx(r);                        /* the driver keeps it */
+	assert_non_null(held);
+	assert_ptr_equal(held, c->sndq_head);        /* the queue's own mbuf went out */
+	assert_int_equal(rte_mbuf_refcnt_read(held), 2);
+	assert_null(held->next);
+	nb = ht_frame_bytes(held, before, sizeof(before));
+	assert_int_equal(nb, 14 + 20 + 32 + sizeof(reply));
+	assert_memory_equal(before + nb - sizeof(reply), reply, sizeof(reply));
+	iss1 = t.iss + 1;
+
+	/* RTO while the frame is held: the retransmission is a copy */
+	tt_advance(r, 1500);
+	assert_true(tt_recv(r, &sg));
+	assert_true(sg.flags & TH_A);
+	assert_int_equal(sg.seq, iss1);
+	assert_int_equal(sg.len, sizeof(reply));
+	assert_memory_equal(sg.data, reply, sizeof(reply));
+	while (tt_recv(r, &sg))
+		;
+	t.ts_recent = sg.tsval;
+
+	/* the peer acknowledges 80 bytes: skipped, not cut */
+	t.rcv_nxt = iss1 + 80;
+	tt_send_next(&t, TH_A, NULL, 0);
+	assert_int_equal(c->snd_buffered, sizeof(reply) - 80);
+	/* more data while the frame is held: a new entry, not the tail's room */
+	assert_int_equal(hare_tcp_send_bytes(c, more, sizeof(more)), (int)sizeof(more));
+	assert_ptr_not_equal(c->sndq_tail, held);
+	while (tt_recv(r, &sg))
+		;
+	tt_advance(r, 3000);                         /* RTO: the rest of the reply */
+	assert_true(tt_recv(r, &sg));
+	assert_true(sg.flags & TH_A);
+	assert_int_equal(sg.seq, iss1 + 80);
+	assert_true(sg.len >= sizeof(reply) - 80);
+	assert_memory_equal(sg.data, reply + 80, sizeof(reply) - 80);
+	if (sg.len > sizeof(reply) - 80)
+		assert_memory_equal(sg.data + sizeof(reply) - 80, more,
+				    sg.len - (sizeof(reply) - 80));
+	while (tt_recv(r, &sg))
+		;
+
+	na = ht_frame_bytes(held, after, sizeof(after));
+	assert_int_equal(na, nb);
+	assert_memory_equal(after, before, nb);     /* the driver's frame untouched */
+	rte_pktmbuf_free(held);                      /* the driver is done */
+	assert_int_equal(rte_mbuf_refcnt_read(c->sndq_head), 1);
+
+	t.rcv_nxt = iss1 + sizeof(reply) + sizeof(more);
+	tt_send_next(&t, TH_A, NULL, 0);
+	assert_int_equal(c->snd_buffered, 0);
+	assert_null(c->sndq_head);
+	ht_rig_free(r);
+}
+
 /* Frames of the peer handed to the stack in one hare_worker_input call
  * (one RX burst); what the stack sends is then in the capture. */
 static void
@@ -1077,6 +1157,7 @@ main(void)
 		cmocka_unit_test(lean_ack_matches_full_path),
 		cmocka_unit_test(lean_data_matches_full_path),
 		cmocka_unit_test(reply_carries_the_ack),
+		cmocka_unit_test(send_in_place),
 		cmocka_unit_test(syn_options_linux_layout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

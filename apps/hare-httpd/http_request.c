@@ -35,6 +35,7 @@ enum {
 	S_DONE,
 	S_ERROR,
 };
+_Static_assert(S_START == 0, "http_req_fresh() (http_request.h) takes state 0 for the start");
 
 /* Field names we interpret; the bit index in name_miss is the id - 1. */
 enum {

@@ -201,6 +201,18 @@ static inline void http_req_next(struct http_req_parser *p)
 }
 
 /*
+ * Whether nothing of a request has been fed since http_req_init() or
+ * http_req_next(): the all-zero start state (state 0 is the start of the
+ * request-line, and only leading empty lines, which count head bytes, move
+ * the parser without leaving it). Two parsers with the same limits that are
+ * both fresh give the same results for the same bytes.
+ */
+static inline bool http_req_fresh(const struct http_req_parser *p)
+{
+	return p->state == 0 && p->head_bytes == 0;
+}
+
+/*
  * Feed the next contiguous chunk of the stream. Returns as soon as the head
  * is done (if a body follows), the request is complete, an error is found,
  * or the chunk is used up; *consumed says how many bytes were used. After

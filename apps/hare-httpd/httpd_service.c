@@ -4,8 +4,8 @@
  * Call chains (all on the worker's lcore):
  *   hare_tcp_input -> httpd_accept      : take a connection slot, header timer
  *                  -> httpd_data(m)     : conn_fast() (one segment, nothing
- *                                         queued: parse, answer into m, send)
- *                                         or queue m, conn_run()
+ *                                         queued: the memo or parse, answer
+ *                                         into m, send) or queue m, conn_run()
  *                  -> httpd_sent(n)     : output was blocked: conn_run()
  *                  -> httpd_closed      : free the slot
  *   conn_run: loop { emit the pending response (copy head, reference body);
@@ -24,6 +24,7 @@
 #include "hare_tcp.h"
 #include "http_request.h"
 #include "http_response.h"
+#include "httpd_memo.h"
 #include "httpd_service.h"
 
 /* Bodies up to this size are copied behind the head (one mbuf, one memcpy:
@@ -120,6 +121,24 @@ struct httpd_conn {
 static const uint16_t err_status[] = { 400, 404, 405, 408, 413, 414, 431, 500, 501, 505 };
 #define N_ERR (sizeof(err_status) / sizeof(err_status[0]))
 
+/*
+ * The fast path's memo (httpd_memo.h): the bytes of the last request
+ * conn_fast() parsed from a fresh parser as one whole segment and answered
+ * with a template in place (keep-alive, nothing streamed), and that answer.
+ * Its parse depended on nothing but those bytes and the worker's parser
+ * limits, its answer on the parsed request and the worker's content and
+ * templates, none of which change while the worker runs; so the same bytes
+ * to a fresh parser of the same worker get the same answer, with the same
+ * counters.
+ */
+struct httpd_fast_memo {
+	struct httpd_memo req;
+	struct httpd_resp *hr;           /* the response template */
+	uint16_t n;                      /* its bytes sent (HEAD: the head) */
+	bool gen;                        /* gen_resp: counted in gen_answered */
+	uint64_t body;                   /* else: body bytes respond() counted */
+};
+
 /* Per-worker state. */
 struct httpd_worker {
 	struct hare_worker *w;
@@ -148,6 +167,7 @@ struct httpd_worker {
 	 * a 2xx and gen_len body bytes, added to st by httpd_service_stats()
 	 * (one increment per request instead of three counters) */
 	uint64_t gen_answered;
+	struct httpd_fast_memo memo;     /* conn_fast()'s */
 	/* References to content memory by this worker's mbufs. Never freed
 	 * (mbufs in a TX ring may still point here at port close); its free
 	 * callback does nothing, as the content lives until exit. */
@@ -643,6 +663,25 @@ conn_run(struct httpd_worker *hw, struct httpd_conn *hc, bool was_pending)
 	conn_wait(hw, hc, now);
 }
 
+/* Count a response conn_fast() answers from the memo, as its first
+ * answer was counted (gen_answered, or respond()'s counters). */
+static inline void
+memo_count(struct httpd_worker *hw, const struct httpd_fast_memo *fm)
+{
+	if (likely(fm->gen)) {
+		hw->gen_answered++;
+		return;
+	}
+	hw->st.requests++;
+	if (fm->hr->status >= 500)
+		hw->st.resp_5xx++;
+	else if (fm->hr->status >= 400)
+		hw->st.resp_4xx++;
+	else
+		hw->st.resp_2xx++;
+	hw->st.body_bytes += fm->body;
+}
+
 /*
  * The common case in one pass (keep-alive GET of a small body): nothing
  * queued or pending, and the segment m is exactly one complete request
@@ -653,32 +692,52 @@ conn_run(struct httpd_worker *hw, struct httpd_conn *hc, bool was_pending)
  * leaves m to us untouched) is the send-space check. Every other outcome
  * continues in conn_run() from exactly the state it would have reached
  * itself, so the behaviour is the same, only the common case is shorter.
+ *
+ * First the memo (struct httpd_fast_memo): when m holds the very bytes of
+ * the last request answered here and the parser is fresh, as it was then,
+ * the parse and the decision come from the memo, and the parser stays
+ * fresh, as http_req_next() would leave it.
  */
 static inline void
 conn_fast(struct httpd_worker *hw, struct httpd_conn *hc, struct rte_mbuf *m)
 {
 	struct hare_tcp_conn *tc = hc->tc;
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = m->data_len, freed = 0;
+	/* m: ours alone (one segment, as httpd_data() checked), from the
+	 * worker's pool; then the response is written into it */
+	bool reuse = RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 && m->pool == hw->pool;
+	struct httpd_fast_memo *fm = &hw->memo;
+	struct httpd_resp *hr;
 	enum http_req_result r;
 	size_t used;
+	uint32_t n;
 
-	r = http_req_feed(&hc->p, rte_pktmbuf_mtod(m, const uint8_t *), len, &used);
+	if (likely(httpd_memo_match(&fm->req, d, len) && http_req_fresh(&hc->p))) {
+		hr = fm->hr;
+		n = fm->n;
+		memo_count(hw, fm);
+		hw->st.memo_hits++;
+		hc->flags &= (uint8_t)~(CF_IN_HEAD | CF_IN_BODY | CF_GOT_BYTES);
+		goto answer;
+	}
+	bool fresh = http_req_fresh(&hc->p);
+
+	r = http_req_feed(&hc->p, d, len, &used);
 	if (likely(r == HTTP_REQ_COMPLETE && used == len)) {
 		const struct http_request *req = &hc->p.req;
-		struct httpd_resp *hr = hw->gen_resp;
-		uint32_t n;
+		uint64_t body0 = hw->st.body_bytes;
+		bool gen;
 
+		hr = hw->gen_resp;
 		hc->flags &= (uint8_t)~(CF_IN_HEAD | CF_IN_BODY | CF_GOT_BYTES);
-		/* m: ours alone (one segment, as httpd_data() checked), from
-		 * the worker's pool; then the response is written into it */
-		bool reuse = RTE_MBUF_DIRECT(m) && rte_mbuf_refcnt_read(m) == 1 &&
-			     m->pool == hw->pool;
 		if (likely(hr != NULL && req->method == HTTP_METHOD_GET && req->keep_alive)) {
 			/* what respond() decides here, without the detour
 			 * through hc->pend; gen_resp fits an mbuf with the
 			 * tmpl_copy() slack (httpd_service_start) */
 			n = hr->len;
 			hw->gen_answered++;
+			gen = true;
 		} else {
 			respond(hw, hc, req->keep_alive);
 			if (hc->pend.sleft != 0 || hc->pend.close) {
@@ -687,9 +746,24 @@ conn_fast(struct httpd_worker *hw, struct httpd_conn *hc, struct rte_mbuf *m)
 			}
 			hr = hc->pend.r;
 			n = hc->pend.copy_len;
-			reuse = reuse && n + TMPL_COPY_SLACK <= hw->mbuf_room;
+			hc->pend.r = NULL;  /* set again below if it has to wait */
+			gen = false;
+			if (n + TMPL_COPY_SLACK > hw->mbuf_room) {
+				http_req_next(&hc->p);
+				goto pending;
+			}
 		}
 		http_req_next(&hc->p);
+		/* remembered: a keep-alive template answer, from a fresh
+		 * parser (so from the bytes of m alone) */
+		if (fresh && httpd_memo_fits(len)) {
+			httpd_memo_set(&fm->req, d, len);
+			fm->hr = hr;
+			fm->n = (uint16_t)n;
+			fm->gen = gen;
+			fm->body = hw->st.body_bytes - body0;
+		}
+answer:
 		if (likely(reuse)) {
 			uint64_t rearm;
 
@@ -717,7 +791,6 @@ conn_fast(struct httpd_worker *hw, struct httpd_conn *hc, struct rte_mbuf *m)
 			m->data_len = (uint16_t)n;
 			m->pkt_len = n;
 			if (likely(hare_tcp_send(tc, m) >= 0)) {
-				hc->pend.r = NULL;  /* respond() may have set it */
 				hc->rx_owed += len;
 				if (hc->rx_owed >= HTTPD_RECVED_BATCH) {
 					hare_tcp_recved(tc, hc->rx_owed);
@@ -734,6 +807,7 @@ conn_fast(struct httpd_worker *hw, struct httpd_conn *hc, struct rte_mbuf *m)
 			/* no send space (or not allowed to send): m is ours
 			 * again and conn_run() finds the output blocked */
 		}
+pending:
 		/* the response waits as the pending one, as respond() left it */
 		hc->pend.r = hr;
 		hc->pend.copy_len = (uint16_t)n;
@@ -1044,6 +1118,7 @@ httpd_service_start(struct httpd_service *s, struct hare_worker *w, const char *
 		hw->wheel[i].prev = hw->wheel[i].next = &hw->wheel[i];
 	hw->tw_done = w->now_ms;
 	hw->pool = w->pool;
+	httpd_memo_clear(&hw->memo.req);
 	hw->mbuf_room = (uint16_t)(rte_pktmbuf_data_room_size(w->pool) - RTE_PKTMBUF_HEADROOM);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	hw->wall0_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;

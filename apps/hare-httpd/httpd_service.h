@@ -3,10 +3,13 @@
  * One listener per worker on the configured port; every connection lives
  * on the worker that accepted it and never leaves its lcore. Per request:
  * the request is parsed in place in the received mbufs (http_request.h),
- * the response head is copied from a per-worker prebuilt template (the Date
- * patched once a second), a small body is copied right behind it, a large
- * one is queued as external-buffer mbufs that reference the one loaded copy
- * (httpd_content.h), a send window's worth at a time.
+ * unless the segment holds the very bytes of the last small request the
+ * worker answered in one pass: then that answer is taken from the worker's
+ * memo (httpd_memo.h) without a parse. The response head is copied from a
+ * per-worker prebuilt template (the Date patched once a second), a small
+ * body is copied right behind it, a large one is queued as external-buffer
+ * mbufs that reference the one loaded copy (httpd_content.h), a send
+ * window's worth at a time.
  *
  * Bounded per connection: one parser and target buffer; received bytes are
  * held only while output is blocked, and then the TCP receive window closes
@@ -60,7 +63,9 @@ struct httpd_opts {
 	X(idle_timeouts) \
 	X(send_timeouts) \
 	X(linger_timeouts) \
-	X(nomem_aborts)      /* connections reset: no mbuf for a response */
+	X(nomem_aborts)      /* connections reset: no mbuf for a response */ \
+	X(memo_hits)         /* requests answered from the fast path's memo, */ \
+	                     /*   not parsed again (also in requests) */
 
 struct httpd_stats {
 #define HTTPD_STATS_DECL(n) uint64_t n;

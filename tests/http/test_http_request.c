@@ -1131,6 +1131,104 @@ static void test_mutation_split_invariance(void **state)
 	}
 }
 
+/*
+ * http_req_fresh(): true exactly when the per-request state is the start
+ * state, so a fresh parser parses the next bytes as a new one would
+ * (hare-httpd answers a fresh parser's repeated request from its memo).
+ */
+static bool per_request_zero(const struct http_req_parser *p)
+{
+	static const struct hc_elem zero_elem;
+	const struct http_request *r = &p->req;
+	return r->method == HTTP_METHOD_NONE && r->version_minor == 0 && !r->keep_alive &&
+	       !r->expect_continue && !r->has_host && r->body_kind == HTTP_BODY_NONE &&
+	       r->content_length == 0 && r->body_received == 0 && r->target == NULL &&
+	       r->target_len == 0 && r->head_len == 0 && p->error_status == 0 &&
+	       p->state == 0 && p->empty_lines == 0 && p->hdr_id == 0 && p->name_miss == 0 &&
+	       p->name_idx == 0 && p->version_major == 0 && p->method_miss == 0 &&
+	       p->method_idx == 0 && p->ver_idx == 0 && !p->target_split && !p->saw_cl &&
+	       !p->saw_te && !p->te_chunked && !p->te_other && !p->conn_close && !p->conn_keep &&
+	       !p->cl_overflow && !p->chunk_digits &&
+	       memcmp(&p->elem, &zero_elem, sizeof(zero_elem)) == 0 && p->tcopied == 0 &&
+	       p->head_bytes == 0 && p->frame_bytes == 0 && p->tgt_start == NULL &&
+	       p->cl_value == 0 && p->remaining == 0 && p->chunk_size == 0;
+}
+
+static void test_fresh(void **state)
+{
+	(void)state;
+	char tbuf[TCAP];
+	struct http_req_parser p;
+	size_t used;
+	static const char get[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+	http_req_init(&p, NULL, tbuf, sizeof(tbuf), NULL, NULL);
+	assert_true(http_req_fresh(&p));
+	/* a leading empty line moves the parser without leaving the start state */
+	assert_int_equal(http_req_feed(&p, (const uint8_t *)"\r\n", 2, &used), HTTP_REQ_NEED_MORE);
+	assert_false(http_req_fresh(&p));
+	assert_int_equal(http_req_feed(&p, (const uint8_t *)get, strlen(get), &used),
+			 HTTP_REQ_COMPLETE);
+	assert_false(http_req_fresh(&p));  /* done, not yet next */
+	http_req_next(&p);
+	assert_true(http_req_fresh(&p));
+	assert_int_equal(http_req_feed(&p, (const uint8_t *)"G", 1, &used), HTTP_REQ_NEED_MORE);
+	assert_false(http_req_fresh(&p));
+	http_req_init(&p, NULL, tbuf, sizeof(tbuf), NULL, NULL);
+	assert_int_equal(http_req_feed(&p, (const uint8_t *)"\x01", 1, &used), HTTP_REQ_ERROR);
+	assert_false(http_req_fresh(&p));
+
+	/* over mutated requests fed in random pieces: whenever it says fresh,
+	 * the per-request state is all start state */
+	static const char *seeds[] = {
+		"\r\nGET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.0\r\n\r\n",
+		"POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+		"POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+	};
+	static const char alphabet[] = "\r\n :0123456789/HTPGE\x00";
+	uint64_t s = 0x9e3779b97f4a7c15ull;
+	int fresh_seen = 0, fresh_mid = 0;
+	for (int iter = 0; iter < 20000; iter++) {
+		char msg[256];
+		size_t len = strlen(seeds[iter % 3]);
+		memcpy(msg, seeds[iter % 3], len);
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		if (iter % 4)
+			msg[(s >> 8) % len] = alphabet[(s >> 40) % (sizeof(alphabet) - 1)];
+		http_req_init(&p, NULL, tbuf, sizeof(tbuf), NULL, NULL);
+		size_t off = 0;
+		while (off < len) {
+			s ^= s << 13;
+			s ^= s >> 7;
+			s ^= s << 17;
+			size_t n = 1 + (size_t)(s % 24);
+			if (n > len - off)
+				n = len - off;
+			enum http_req_result r = http_req_feed(&p, (const uint8_t *)msg + off, n, &used);
+			off += used;
+			if (r == HTTP_REQ_ERROR)
+				break;
+			if (r == HTTP_REQ_COMPLETE) {
+				http_req_next(&p);
+				assert_true(http_req_fresh(&p));
+			}
+			if (r == HTTP_REQ_NEED_MORE || r == HTTP_REQ_HEAD_DONE)
+				http_req_pin_target(&p);  /* the piece goes away */
+			if (http_req_fresh(&p)) {
+				assert_true(per_request_zero(&p));
+				fresh_seen++;
+				if (off < len)
+					fresh_mid++;
+			} else {
+				assert_false(per_request_zero(&p));
+			}
+		}
+	}
+	assert_true(fresh_seen > 1000 && fresh_mid > 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1153,6 +1251,7 @@ int main(void)
 		cmocka_unit_test(test_path_traversal_refused),
 		cmocka_unit_test(test_path_sanitize_fuzz),
 		cmocka_unit_test(test_mutation_split_invariance),
+		cmocka_unit_test(test_fresh),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,7 +12,10 @@
 # keep-alive timeout, a reader that never reads reset after the send
 # timeout, and 1,000 slowloris connections timed out by the header timeout
 # (not earlier, although they keep sending) while wrk keeps getting answers.
-# Then the final counters: clean exit, no mbuf leaked, the timeouts counted.
+# The memo of repeated requests: the same bytes again on one connection
+# (also as the rest of a half-sent head: parsed, not remembered). Then the
+# final counters: clean exit, no mbuf leaked, the timeouts counted.
+# --body-size mode: repeated GET, HEAD and 405 answers and their counters.
 #
 # Impaired rig (tests/rig/impair.sh: 2% loss, 10% reordering, both ways):
 # the 10 MiB file twice over one keep-alive connection, identical.
@@ -159,6 +162,17 @@ else
 	t_fail "$T.keepalive_after_405_404" "$(grep -E '^[<*]' <<<"$out" | head -20 | tr '\n' '|')"
 fi
 
+# The fast path's memo (httpd_service.c, struct httpd_fast_memo): one
+# connection, each request its own segment: the same bytes again, a request
+# of the same length one byte apart, HEAD, 404 and 405 twice each, and the
+# remembered bytes arriving as the rest of a half-sent head (that head's
+# request, /c.txt, not the remembered /a.txt).
+out=$(rig_peer "${PYC[@]}" steps "$IP" 80 "GET /a.txt" "GET /a.txt" "GET /b.txt" "GET /a.txt" \
+	"HEAD /a.txt" "HEAD /a.txt" "GET /a.txt" "GET /nope" "GET /nope" "DELETE /a.txt" \
+	"DELETE /a.txt" "GET /a.txt" 'RAW:GET /c.txt HTTP/1.1\r\nX-A: ' "GET /a.txt" "GET /a.txt" 2>&1)
+t_eq "$T.same_request_repeated" "$out" "200:AAA 200:AAA 200:BBB 200:AAA 200:cl=4 200:cl=4 200:AAA \
+404:404_Not_Found 404:404_Not_Found 405:len=23 405:len=23 200:AAA 200:CCC 200:AAA"
+
 # ---- large body ---------------------------------------------------------------
 got=$(rig_peer curl -s -m 30 "$URL/big.bin" | sha256sum | cut -d' ' -f1)
 t_eq "$T.big_10MiB_sha256" "$got" "$BIG_SHA"
@@ -234,6 +248,31 @@ t_ge "$T.counted_send_timeouts" "$(hc send_timeouts)" 1
 t_eq "$T.no_refused" "$(hc refused)" 0
 t_eq "$T.no_nomem_aborts" "$(hc nomem_aborts)" 0
 t_eq "$T.all_closed" "$(hc closed)" "$(hc accepted)" "closed vs accepted"
+t_ge "$T.memo_used" "$(hc memo_hits)" 5 "memo_hits (same_request_repeated alone: 5)"
+
+# ---- generated body (--body-size) ----------------------------------------------------
+# The mode of the benchmarks: one body for every target, its keep-alive GET
+# answered by the shortest path, then from the memo; HEAD and 405 beside it.
+# The counters must be those of each request answered on its own.
+if rig_app_start "$LOG" hare-httpd "$RIG_VDEV" -l 0 -- --ip "$IP/24" --body-size 64; then
+	out=$(rig_peer "${PYC[@]}" steps "$IP" 80 "GET /" "GET /" "GET /" "HEAD /" "HEAD /" \
+		"GET /x" "DELETE /" "DELETE /" "GET /" 2>&1)
+	t_eq "$T.generated_repeated" "$out" \
+		"200:len=64 200:len=64 200:len=64 200:cl=64 200:cl=64 200:len=64 405:len=23 405:len=23 200:len=64"
+	for _ in $(seq 50); do
+		[ "$(rig_peer ss -Htn '( dport = :80 )' | grep -vc TIME-WAIT)" = 0 ] && break
+		sleep 0.1
+	done
+	rig_app_stop
+	t_eq "$T.generated_exit_status" "$RIG_APP_STATUS" 0
+	t_eq "$T.generated_no_mbuf_leak" "$(awk '/^mbufs_in_use/ {print $2}' "$LOG")" 0 "mbufs_in_use"
+	# from the memo: the 2nd and 3rd GET /, the 2nd HEAD and the 2nd DELETE
+	t_eq "$T.generated_counters" \
+		"$(hc requests) $(hc resp_2xx) $(hc resp_4xx) $(hc body_bytes) $(hc memo_hits)" \
+		"9 7 2 320 4" "requests 2xx 4xx body_bytes memo_hits"
+else
+	t_fail "$T.generated_start" "hare-httpd --body-size 64 did not print ready (log above)"
+fi
 
 # ---- impaired wire ---------------------------------------------------------------------
 if ! rig_up --impair --loss 2% --reorder 10% --seed 11; then

@@ -14,6 +14,13 @@ key=value results for the shell to check; exit status 2 on a usage error.
       seconds, then read the whole response: prints status, length, sha256.
   noread HOST PORT PATH WAIT     small receive buffer, request, never read
       for WAIT seconds, then drain: prints outcome=reset|eof|open.
+  steps HOST PORT STEP...        one connection (TCP_NODELAY), each STEP
+      sent as one segment: "METHOD PATH" is an HTTP/1.1 request with
+      "Host: x", its response read before the next step (a HEAD's head
+      only); "RAW:TEXT" sends TEXT (\r \n escapes) and waits 0.3 s without
+      reading. Prints one token per response, space-separated: STATUS:BODY
+      (body up to 16 bytes, blanks as _) or STATUS:len=N, a HEAD's as
+      STATUS:cl=N.
 """
 import hashlib
 import resource
@@ -151,6 +158,52 @@ def noread(host, port, path, wait):
     print("outcome=%s" % outcome)
 
 
+def read_head(s, deadline):
+    """A response head only (HEAD): (status, Content-Length)."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        s.settimeout(max(0.1, deadline - time.time()))
+        d = s.recv(65536)
+        if not d:
+            raise EOFError("closed before the head ended")
+        buf += d
+    lines = buf.partition(b"\r\n\r\n")[0].split(b"\r\n")
+    length = -1
+    for ln in lines[1:]:
+        k, _, v = ln.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v.strip())
+    return int(lines[0].split()[1]), length
+
+
+def steps(host, port, spec):
+    s = connect(host, port)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    out = []
+    for st in spec:
+        deadline = time.time() + 5
+        if st.startswith("RAW:"):
+            s.sendall(st[4:].replace("\\r", "\r").replace("\\n", "\n").encode())
+            time.sleep(0.3)
+            continue
+        method, path = st.split(" ", 1)
+        s.sendall(b"%s %s HTTP/1.1\r\nHost: x\r\n\r\n" % (method.encode(), path.encode()))
+        try:
+            if method == "HEAD":
+                status, length = read_head(s, deadline)
+                out.append("%d:cl=%d" % (status, length))
+                continue
+            status, body = read_response(s, deadline)
+        except (EOFError, OSError) as e:
+            out.append("error(%s)" % e)
+            break
+        if len(body) <= 16:
+            out.append("%d:%s" % (status, body.decode("ascii", "replace").strip().replace(" ", "_")))
+        else:
+            out.append("%d:len=%d" % (status, len(body)))
+    print(" ".join(out))
+
+
 def main(argv):
     if len(argv) < 4:
         print(__doc__, file=sys.stderr)
@@ -164,6 +217,8 @@ def main(argv):
         slowread(host, port, argv[4], float(argv[5]))
     elif mode == "noread" and len(argv) == 6:
         noread(host, port, argv[4], float(argv[5]))
+    elif mode == "steps" and len(argv) >= 5:
+        steps(host, port, argv[4:])
     else:
         print(__doc__, file=sys.stderr)
         return 2

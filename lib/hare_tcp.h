@@ -24,6 +24,7 @@
 #ifndef HARE_TCP_API_H
 #define HARE_TCP_API_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <rte_mbuf.h>
@@ -59,6 +60,11 @@ enum hare_tcp_close_reason {
 /* ops.flags */
 #define HARE_TCP_OPS_MANUAL_RECV 0x1  /* receive window reopens only through
 					  hare_tcp_recved(): backpressure */
+#define HARE_TCP_OPS_SENT_ON_REQUEST 0x2 /* on_sent only while the app has
+					  asked for it (hare_tcp_want_sent):
+					  an app that sends whole replies at
+					  once needs it only when output is
+					  blocked, and skips a call per ACK */
 
 /* Callbacks. All optional except as noted; called on the worker's lcore.
  * The application may call any API function from inside a callback,
@@ -153,6 +159,10 @@ hare_tcp_ctx(const struct hare_tcp_conn *c)
 	return ctx;
 }
 void hare_tcp_set_ctx(struct hare_tcp_conn *c, void *ctx);
+/* With HARE_TCP_OPS_SENT_ON_REQUEST: on_sent is called for ACKs of new
+ * data while on (e.g. from when output blocks until it resumes); off by
+ * default. Without the flag on_sent is called for every such ACK. */
+void hare_tcp_want_sent(struct hare_tcp_conn *c, bool on);
 /* Replace the callbacks (e.g. in on_accept); ops must outlive c. */
 void hare_tcp_set_ops(struct hare_tcp_conn *c, const struct hare_tcp_ops *ops);
 struct hare_worker *hare_tcp_worker(const struct hare_tcp_conn *c);

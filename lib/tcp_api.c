@@ -142,7 +142,7 @@ hare_tcp_connect_from(struct hare_worker *w, uint32_t src, uint16_t sport,
 		return NULL;
 	}
 	c->flags |= TF_ACTIVE;
-	c->ops = ops;
+	tcp_set_ops(c, ops);
 	c->ctx = ctx;
 	c->state = HARE_TCP_SYN_SENT;
 	tcp_conn_init_common(x, c);
@@ -433,13 +433,24 @@ hare_tcp_state_name(enum hare_tcp_state s)
 }
 
 void hare_tcp_set_ctx(struct hare_tcp_conn *c, void *ctx) { c->ctx = ctx; }
+
+void
+hare_tcp_want_sent(struct hare_tcp_conn *c, bool on)
+{
+	if (!c->ops || !c->ops->on_sent || !(c->ops->flags & HARE_TCP_OPS_SENT_ON_REQUEST))
+		return; /* without the flag: always on (or no callback) */
+	if (on)
+		c->flags |= TF_SENT_CB;
+	else
+		c->flags &= ~TF_SENT_CB;
+}
 struct hare_worker *hare_tcp_worker(const struct hare_tcp_conn *c) { return c->w; }
 uint32_t hare_tcp_unacked(const struct hare_tcp_conn *c) { return c->snd_buffered; }
 
 void
 hare_tcp_set_ops(struct hare_tcp_conn *c, const struct hare_tcp_ops *ops)
 {
-	c->ops = ops;
+	tcp_set_ops(c, ops);
 	if (ops && (ops->flags & HARE_TCP_OPS_MANUAL_RECV))
 		c->flags |= TF_MANUAL_RECV;
 	else

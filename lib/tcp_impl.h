@@ -98,6 +98,8 @@
 #define TF_ACK_2SEG   (1u << 21)  /* ACK owed for two full segments: sent at the end
 				   * of the RX burst (see hare_tcp_rx_burst_end) */
 #define TF_ACK_QUEUED (1u << 22)  /* on the worker's end-of-burst ACK list */
+#define TF_SENT_CB    (1u << 23)  /* call ops->on_sent for ACKs of new data
+				   * (tcp_set_ops, hare_tcp_want_sent) */
 
 /* Negotiated options (c->opt). */
 #define TO_TS   (1u << 0)
@@ -481,6 +483,18 @@ uint32_t tcp_sack_skip(const struct hare_tcp_conn *c, uint32_t *seq);
 uint32_t tcp_sacked_below(const struct hare_tcp_conn *c, uint32_t seq);
 void tcp_sack_on_rto(struct hare_tcp_conn *c);
 bool tcp_sack_timeout(struct hare_worker *w, struct hare_tcp_conn *c);
+
+/* Give c its callbacks; whether ACKs call on_sent follows from them
+ * (HARE_TCP_OPS_SENT_ON_REQUEST: not until the app asks). */
+static inline void
+tcp_set_ops(struct hare_tcp_conn *c, const struct hare_tcp_ops *ops)
+{
+	c->ops = ops;
+	if (ops && ops->on_sent && !(ops->flags & HARE_TCP_OPS_SENT_ON_REQUEST))
+		c->flags |= TF_SENT_CB;
+	else
+		c->flags &= ~TF_SENT_CB;
+}
 
 /* tcp_in.c helpers used elsewhere */
 void tcp_ooo_purge(struct hare_tcp_ctx *x, struct hare_tcp_conn *c);

@@ -600,7 +600,7 @@ tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg
 		c->rexmt_stamp = tcp_now(w);
 	}
 
-	if (data_acked && !(c->flags & TF_ORPHAN) && c->ops && c->ops->on_sent &&
+	if (data_acked && (c->flags & (TF_SENT_CB | TF_ORPHAN)) == TF_SENT_CB &&
 	    c->state != HARE_TCP_SYN_RCVD) {
 		c->ops->on_sent(c, data_acked);
 		if (c->flags & TF_DEAD)
@@ -1143,7 +1143,7 @@ tcp_input_listen(struct hare_worker *w, int li, struct tcp_seg *s)
 	}
 	l->pending++;
 	c->lidx = (uint16_t)li;
-	c->ops = l->ops;
+	tcp_set_ops(c, l->ops);
 	c->ctx = l->ctx;
 	c->state = HARE_TCP_SYN_RCVD;
 	tcp_conn_init_common(x, c);

@@ -647,13 +647,16 @@ conn_run(struct httpd_worker *hw, struct httpd_conn *hc, bool was_pending)
 		return;
 	}
 	if (rc == 1) {
-		/* output blocked: resumes from on_sent */
+		/* output blocked: resumes from on_sent, asked for until then
+		 * (HARE_TCP_OPS_SENT_ON_REQUEST: no call per ACK otherwise) */
+		hare_tcp_want_sent(tc, true);
 		if (!was_pending)
 			hw->st.stalls++;
 		if (hc->tl != TL_SEND || o.progress)
 			tl_move(hw, hc, TL_SEND, now + hw->timeout_ms[TL_SEND]);
 		return;
 	}
+	hare_tcp_want_sent(tc, false); /* output flows again (or never stopped) */
 	if (hc->flags & CF_EOF) {
 		/* everything the peer sent is answered; a partial request can
 		 * never complete */
@@ -921,7 +924,7 @@ static const struct hare_tcp_ops httpd_ops = {
 	.on_data = httpd_data,
 	.on_sent = httpd_sent,
 	.on_closed = httpd_closed,
-	.flags = HARE_TCP_OPS_MANUAL_RECV,
+	.flags = HARE_TCP_OPS_MANUAL_RECV | HARE_TCP_OPS_SENT_ON_REQUEST,
 };
 
 /* ---- the tick ------------------------------------------------------------ */

@@ -987,6 +987,49 @@ send_in_place(void **state)
 	ht_rig_free(r);
 }
 
+/* HARE_TCP_OPS_SENT_ON_REQUEST: on_sent only while the app asks for it
+ * (hare_tcp_want_sent); without the flag, on every ACK of new data. */
+static void
+sent_on_request(void **state)
+{
+	static struct hare_tcp_ops ops;
+	struct ht_rig *r = tt_rig();
+	struct hare_tcp_conn *c;
+	struct tt t;
+	struct tt_seg sg;
+
+	ops = tt_ops;
+	ops.flags = HARE_TCP_OPS_SENT_ON_REQUEST;
+	listen_on(r, &ops);
+	c = tt_open(&t, r, true, 7000);
+	for (int round = 0; round < 3; round++) {
+		/* round 0: not asked; 1: asked; 2: asked, then not */
+		if (round == 1)
+			hare_tcp_want_sent(c, true);
+		if (round == 2)
+			hare_tcp_want_sent(c, false);
+		tt_app.sent = 0;
+		assert_int_equal(hare_tcp_send_bytes(c, "0123456789", 10), 10);
+		tt_expect(r, &sg, TH_A | TH_P);
+		t.rcv_nxt = sg.seq + sg.len;
+		t.ts_recent = sg.tsval;
+		tt_send_next(&t, TH_A, NULL, 0);
+		assert_int_equal(c->snd_buffered, 0);
+		assert_int_equal(tt_app.sent, round == 1 ? 10 : 0);
+	}
+	/* without the flag: every ACK, and want_sent changes nothing */
+	hare_tcp_set_ops(c, &tt_ops);
+	hare_tcp_want_sent(c, false);
+	tt_app.sent = 0;
+	assert_int_equal(hare_tcp_send_bytes(c, "abc", 3), 3);
+	tt_expect(r, &sg, TH_A | TH_P);
+	t.rcv_nxt = sg.seq + sg.len;
+	t.ts_recent = sg.tsval;
+	tt_send_next(&t, TH_A, NULL, 0);
+	assert_int_equal(tt_app.sent, 3);
+	ht_rig_free(r);
+}
+
 /* Frames of the peer handed to the stack in one hare_worker_input call
  * (one RX burst); what the stack sends is then in the capture. */
 static void
@@ -1158,6 +1201,7 @@ main(void)
 		cmocka_unit_test(lean_data_matches_full_path),
 		cmocka_unit_test(reply_carries_the_ack),
 		cmocka_unit_test(send_in_place),
+		cmocka_unit_test(sent_on_request),
 		cmocka_unit_test(syn_options_linux_layout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,7 +97,8 @@ printf '%-34s %14.0f\n' "hare-load (af_packet, CPU 0)" "$hare_rps"
 printf '%-34s %14.0f\n' "wrk -t1 (kernel, CPU 0)" "$wrk_rps"
 printf '%-34s %14s\n' "ratio hare-load / wrk" "$ratio"
 echo "nginx: 1 worker on CPU 1; $CONNS connections, ${DUR} s each; hare-load errors $hare_errs; wrk: ${wrk_errs:-no errors}"
-echo "hare-load instructions per request: $per_all with busy polling, $per_work in received-packet processing incl. the app (callgrind, -n $N vs $((3 * N)), -c 8)"
+echo "hare-load's own instructions per request: $per_work (received-packet processing: eth/IPv4/TCP, the response parser, the next request; callgrind, -n $N vs $((3 * N)), -c 8)"
+echo "  (with busy polling: $per_all — under callgrind most of that is empty polls while nginx answers, not per-request work)"
 cat >"$OUT" <<JSON
 {"seconds": $DUR, "connections": $CONNS, "hare_load_rps": $hare_rps, "wrk_rps": ${wrk_rps:-null},
  "ratio": $ratio, "hare_load_errors": $hare_errs,

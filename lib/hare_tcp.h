@@ -121,6 +121,18 @@ int hare_tcp_send(struct hare_tcp_conn *c, struct rte_mbuf *m);
 int hare_tcp_send_bytes(struct hare_tcp_conn *c, const void *buf, uint32_t len);
 /* Bytes hare_tcp_send would accept now. */
 uint32_t hare_tcp_send_space(const struct hare_tcp_conn *c);
+/* hare_tcp_send for one single-segment mbuf whose payload's sum the app
+ * already knows (a prebuilt reply, a fixed request): payload_sum is what
+ * hare_tcp_payload_sum() returns for exactly m's data_len bytes. When the
+ * stack sends m whole and sums in software (no TX checksum offload), it
+ * adds this instead of reading the payload again (RFC 1071 §2: the sum of
+ * the header and of the payload add up; the header's length is even). A
+ * wrong sum gives the peer segments with bad checksums: compute it over
+ * the bytes sent. Returns as hare_tcp_send. */
+int hare_tcp_send_summed(struct hare_tcp_conn *c, struct rte_mbuf *m, uint16_t payload_sum);
+/* The 16-bit ones'-complement sum (folded, not complemented) of buf[0..len). */
+uint16_t hare_tcp_payload_sum(const void *buf, uint32_t len);
+
 /* With HARE_TCP_OPS_MANUAL_RECV: the application is done with bytes of
  * delivered data; the receive window reopens by that much. */
 void hare_tcp_recved(struct hare_tcp_conn *c, uint32_t bytes);

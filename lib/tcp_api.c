@@ -14,6 +14,7 @@
 #include <string.h>
 #include <rte_errno.h>
 #include "tcp_impl.h"
+#include "cksum.h"
 
 static uint8_t
 pick_wscale(const struct hare_worker *w)
@@ -186,7 +187,7 @@ hare_tcp_send_space(const struct hare_tcp_conn *c)
 /* Append one single-segment mbuf to the send queue; tiny ones are merged
  * into the tail's spare room (bounds mbufs held for 1-byte writes). */
 static void
-sndq_append(struct hare_tcp_conn *c, struct rte_mbuf *s)
+sndq_append(struct hare_tcp_conn *c, struct rte_mbuf *s, uint32_t psum)
 {
 	const struct hare_tcp_ctx *x = c->w->tcp;
 	struct rte_mbuf *t = c->sndq_tail;
@@ -200,6 +201,7 @@ sndq_append(struct hare_tcp_conn *c, struct rte_mbuf *s)
 		       rte_pktmbuf_mtod(s, char *), n);
 		t->data_len = (uint16_t)(t->data_len + n);
 		t->pkt_len = t->data_len;
+		tcp_meta(x, t)->psum = 0; /* its payload grew */
 		hare_free_seg(c->w, s);
 		return;
 	}
@@ -210,6 +212,7 @@ sndq_append(struct hare_tcp_conn *c, struct rte_mbuf *s)
 	s->tx_offload = 0;
 	s->packet_type = 0;
 	sndq_entry_init(x, s);
+	tcp_meta(x, s)->psum = psum;
 	if (t)
 		tcp_meta(x, t)->qnext = s;
 	else
@@ -238,12 +241,41 @@ hare_tcp_send(struct hare_tcp_conn *c, struct rte_mbuf *m)
 		if (m->data_len == 0)
 			hare_free_seg(c->w, m);
 		else
-			sndq_append(c, m);
+			sndq_append(c, m, 0);
 		m = next;
 	}
 	if (c->state == HARE_TCP_ESTABLISHED || c->state == HARE_TCP_CLOSE_WAIT)
 		tcp_output(c->w, c);
 	return (int)len;
+}
+
+int
+hare_tcp_send_summed(struct hare_tcp_conn *c, struct rte_mbuf *m, uint16_t payload_sum)
+{
+	uint32_t len;
+
+	if (c == NULL || m == NULL || m->next != NULL)
+		return -EINVAL;
+	if (!can_send(c))
+		return -ENOTCONN;
+	len = m->data_len;
+	if (c->snd_buffered + len > c->w->cfg->tcp.snd_buf)
+		return -EAGAIN;
+	m->nb_segs = 1;
+	m->pkt_len = len;
+	if (len == 0)
+		hare_free_seg(c->w, m);
+	else
+		sndq_append(c, m, payload_sum | TCP_PSUM_VALID);
+	if (c->state == HARE_TCP_ESTABLISHED || c->state == HARE_TCP_CLOSE_WAIT)
+		tcp_output(c->w, c);
+	return (int)len;
+}
+
+uint16_t
+hare_tcp_payload_sum(const void *buf, uint32_t len)
+{
+	return hare_raw_cksum(buf, len);
 }
 
 int
@@ -270,6 +302,7 @@ hare_tcp_send_bytes(struct hare_tcp_conn *c, const void *buf, uint32_t len)
 			memcpy(rte_pktmbuf_mtod_offset(t, char *, t->data_len), p, n);
 			t->data_len = (uint16_t)(t->data_len + n);
 			t->pkt_len = t->data_len;
+			tcp_meta(w->tcp, t)->psum = 0; /* its payload grew */
 			c->snd_buffered += n;
 			done += n;
 		}

@@ -119,8 +119,14 @@ struct tcp_mbuf_meta {
 		uint32_t skip;           /* send queue: bytes before the unacked
 					  * payload (frame headers, acked bytes) */
 	};
-	uint32_t len;                    /* out-of-order queue: payload bytes */
+	union {
+		uint32_t len;            /* out-of-order queue: payload bytes */
+		uint32_t psum;           /* send queue: the payload's ones'-complement
+					  * sum | TCP_PSUM_VALID when the app gave it
+					  * (hare_tcp_send_summed), else 0 */
+	};
 };
+#define TCP_PSUM_VALID (1u << 16)
 
 /* The 4-tuple, in the first 12 bytes of both a conn and a TIME_WAIT entry
  * so the flow table compares either the same way. Network order. */
@@ -338,6 +344,7 @@ sndq_entry_init(const struct hare_tcp_ctx *x, struct rte_mbuf *q)
 
 	mt->qnext = NULL;
 	mt->skip = 0;
+	mt->psum = 0;
 }
 
 static inline uint32_t tcp_now(const struct hare_worker *w) { return (uint32_t)w->now_ms; }

@@ -548,6 +548,7 @@ tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg
 				hare_free_seg(w, q);
 			} else {
 				qm->skip += data_acked;
+				qm->psum = 0; /* the payload shrank */
 			}
 		} else {
 			tcp_sndq_free_acked(c, data_acked);

@@ -80,6 +80,12 @@ struct httpd_resp {
 	uint16_t date_off;
 	uint16_t status;
 	int64_t date_sec;        /* second the Date in buf is for */
+	/* hare_tcp_payload_sum of buf[0..sum_len) as it was at sum_sec: the
+	 * fast path hands it to the stack with the reply (hare_tcp_send_summed),
+	 * which then need not sum the reply for the TCP checksum; redone when
+	 * the Date changes (once a second) or another length is sent (HEAD) */
+	uint16_t sum, sum_len;
+	int64_t sum_sec;
 };
 
 /* A body's responses on one worker. */
@@ -774,6 +780,11 @@ answer:
 				memcpy(hr->buf + hr->date_off, hw->date.text, HTTP_DATE_LEN);
 				hr->date_sec = hw->date.sec;
 			}
+			if (unlikely(hr->sum_len != n || hr->sum_sec != hr->date_sec)) {
+				hr->sum = hare_tcp_payload_sum(hr->buf, n);
+				hr->sum_len = (uint16_t)n;
+				hr->sum_sec = hr->date_sec;
+			}
 			/*
 			 * m as rte_pktmbuf_reset() leaves it, holding n bytes,
 			 * less the stores already true: next is NULL and the
@@ -793,7 +804,7 @@ answer:
 			tmpl_copy(rte_pktmbuf_mtod(m, char *), hr->buf, n);
 			m->data_len = (uint16_t)n;
 			m->pkt_len = n;
-			if (likely(hare_tcp_send(tc, m) >= 0)) {
+			if (likely(hare_tcp_send_summed(tc, m, hr->sum) >= 0)) {
 				hc->rx_owed += len;
 				if (hc->rx_owed >= HTTPD_RECVED_BATCH) {
 					hare_tcp_recved(tc, hc->rx_owed);
@@ -1043,6 +1054,7 @@ resp_place(struct httpd_resp *r, const struct http_resp_tmpl *t, const uint8_t *
 		r->date_off = t->date_off;
 		r->status = t->status;
 		r->date_sec = t->date_sec;
+		r->sum_len = 0; /* no sum yet */
 	}
 	*pos += (t->len + blen + 63) & ~(size_t)63;
 }

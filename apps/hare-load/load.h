@@ -158,6 +158,7 @@ struct load_worker {
 	uint64_t start_tsc, last_done_tsc, drain_tsc;
 	double tsc_per_req;           /* --rate: intended gap between requests */
 	uint32_t req_copy;            /* bytes req_into_mbuf copies; UINT32_MAX: no reuse */
+	uint16_t req_sum;             /* hare_tcp_payload_sum of cfg->req (hare_tcp_send_summed) */
 	uint64_t ns_mult;             /* ns = (tsc * ns_mult) >> 32 */
 	uint32_t scan_pos;
 	struct load_port port;

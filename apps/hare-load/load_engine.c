@@ -268,7 +268,7 @@ http_request_send(struct load_worker *lw, struct load_conn *c, struct rte_mbuf *
 	http_resp_begin(&c->p, false);
 	if (spare != NULL && req_into_mbuf(lw, spare)) {
 		/* all or nothing: on failure the mbuf is still ours */
-		n = hare_tcp_send(c->tc, spare);
+		n = hare_tcp_send_summed(c->tc, spare, lw->req_sum);
 		if (likely(n == (int)cfg->req_len)) {
 			lw->cnt.tx_bytes += (uint64_t)n;
 			return true;
@@ -837,6 +837,8 @@ load_worker_create(struct hare_worker *w, const struct load_cfg *cfg, uint64_t q
 		       (cfg->req_len + 63) & ~63u;
 	if (lw->req_copy > REQ_COPY_MAX)
 		lw->req_copy = UINT32_MAX;
+	/* the request never changes: its sum once, for every TCP checksum */
+	lw->req_sum = hare_tcp_payload_sum(cfg->req, cfg->req_len);
 	lw->ns_mult = (uint64_t)(((unsigned __int128)1000000000 << 32) / rte_get_tsc_hz());
 	if (cfg->rate > 0)
 		lw->tsc_per_req = (double)rte_get_tsc_hz() * (w->n_workers ? w->n_workers : 1) /

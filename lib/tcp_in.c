@@ -83,9 +83,12 @@ tcp_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 {
 	/* pseudo-header from a few adds (hare_phdr_sum); the segment length
 	 * is m's: IPv4 input trimmed m to the datagram's payload */
+	const uint32_t len = rte_pktmbuf_pkt_len(m);
 	uint32_t sum = (uint32_t)hare_phdr_sum(ip->src_addr, ip->dst_addr, IPPROTO_TCP,
-					       (uint16_t)rte_pktmbuf_pkt_len(m)) +
-		       hare_raw_cksum_mbuf(m, 0, rte_pktmbuf_pkt_len(m));
+					       (uint16_t)len) +
+		       (likely(m->next == NULL) ? /* one segment: summed inline */
+			hare_raw_cksum(rte_pktmbuf_mtod(m, const void *), len) :
+			hare_raw_cksum_mbuf(m, 0, len));
 
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
@@ -534,21 +537,35 @@ tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg
 		struct tcp_mbuf_meta *qm = tcp_meta(x, q);
 		const uint32_t qlen = q->data_len - qm->skip;
 
-		if (likely(data_acked <= qlen)) {
-			/* the usual ACK: within the first send-queue mbuf (a
-			 * reply, or a segment of a bulk send) —
-			 * tcp_sndq_free_acked's first round, inline */
+		struct rte_mbuf *n = qm->qnext;
+		struct tcp_mbuf_meta *nm;
+
+		/* The usual ACKs, inline (tcp_sndq_free_acked's first rounds):
+		 * within the first send-queue mbuf (a reply), or up to within
+		 * the second (a segment of a bulk send straddles the mbufs the
+		 * app's writes filled). Acked bytes of a kept mbuf are skipped,
+		 * not cut (the driver may hold it as a frame). */
+		if (likely(data_acked < qlen)) {
 			c->snd_buffered -= data_acked;
 			if (c->snd_cur == q)
 				c->snd_cur = NULL;
-			if (data_acked == qlen) {
-				c->sndq_head = qm->qnext;
-				if (qm->qnext == NULL)
-					c->sndq_tail = NULL;
-				hare_free_seg(w, q);
-			} else {
-				qm->skip += data_acked;
-				qm->psum = 0; /* the payload shrank */
+			qm->skip += data_acked;
+			qm->psum = 0; /* the payload shrank */
+		} else if (likely(data_acked == qlen ||
+				  (n != NULL && data_acked - qlen < sndq_len(x, n)))) {
+			c->snd_buffered -= data_acked;
+			if (c->snd_cur == q)
+				c->snd_cur = NULL;
+			c->sndq_head = n;
+			hare_free_seg(w, q);
+			if (n == NULL) {
+				c->sndq_tail = NULL;
+			} else if (data_acked != qlen) {
+				nm = tcp_meta(x, n);
+				nm->skip += data_acked - qlen;
+				nm->psum = 0;
+				if (c->snd_cur == n)
+					c->snd_cur = NULL;
 			}
 		} else {
 			tcp_sndq_free_acked(c, data_acked);

@@ -220,13 +220,13 @@ sndq_append(struct hare_tcp_conn *c, struct rte_mbuf *s, uint32_t psum)
 	c->sndq_tail = s;
 }
 
-int
-hare_tcp_send(struct hare_tcp_conn *c, struct rte_mbuf *m)
+/* hare_tcp_send's work: m (maybe a chain) split into send-queue entries;
+ * psum (TCP_PSUM_VALID | sum, or 0) goes with a single segment. */
+static inline int
+tcp_send_queue(struct hare_tcp_conn *c, struct rte_mbuf *m, uint32_t psum)
 {
 	uint32_t len;
 
-	if (c == NULL || m == NULL)
-		return -EINVAL;
 	if (!can_send(c))
 		return -ENOTCONN;
 	len = m->pkt_len;
@@ -241,7 +241,7 @@ hare_tcp_send(struct hare_tcp_conn *c, struct rte_mbuf *m)
 		if (m->data_len == 0)
 			hare_free_seg(c->w, m);
 		else
-			sndq_append(c, m, 0);
+			sndq_append(c, m, psum);
 		m = next;
 	}
 	if (c->state == HARE_TCP_ESTABLISHED || c->state == HARE_TCP_CLOSE_WAIT)
@@ -250,26 +250,19 @@ hare_tcp_send(struct hare_tcp_conn *c, struct rte_mbuf *m)
 }
 
 int
+hare_tcp_send(struct hare_tcp_conn *c, struct rte_mbuf *m)
+{
+	if (c == NULL || m == NULL)
+		return -EINVAL;
+	return tcp_send_queue(c, m, 0);
+}
+
+int
 hare_tcp_send_summed(struct hare_tcp_conn *c, struct rte_mbuf *m, uint16_t payload_sum)
 {
-	uint32_t len;
-
-	if (c == NULL || m == NULL || m->next != NULL)
+	if (c == NULL || m == NULL || m->next != NULL || m->pkt_len != m->data_len)
 		return -EINVAL;
-	if (!can_send(c))
-		return -ENOTCONN;
-	len = m->data_len;
-	if (c->snd_buffered + len > c->w->cfg->tcp.snd_buf)
-		return -EAGAIN;
-	m->nb_segs = 1;
-	m->pkt_len = len;
-	if (len == 0)
-		hare_free_seg(c->w, m);
-	else
-		sndq_append(c, m, payload_sum | TCP_PSUM_VALID);
-	if (c->state == HARE_TCP_ESTABLISHED || c->state == HARE_TCP_CLOSE_WAIT)
-		tcp_output(c->w, c);
-	return (int)len;
+	return tcp_send_queue(c, m, payload_sum | TCP_PSUM_VALID);
 }
 
 uint16_t

@@ -1154,6 +1154,16 @@ static bool per_request_zero(const struct http_req_parser *p)
 	       p->cl_value == 0 && p->remaining == 0 && p->chunk_size == 0;
 }
 
+/* xorshift64 (Marsaglia): the next pseudo-random value of *s. */
+static uint64_t
+xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
 static void test_fresh(void **state)
 {
 	(void)state;
@@ -1192,18 +1202,13 @@ static void test_fresh(void **state)
 		char msg[256];
 		size_t len = strlen(seeds[iter % 3]);
 		memcpy(msg, seeds[iter % 3], len);
-		s ^= s << 13;
-		s ^= s >> 7;
-		s ^= s << 17;
+		xorshift(&s);
 		if (iter % 4)
 			msg[(s >> 8) % len] = alphabet[(s >> 40) % (sizeof(alphabet) - 1)];
 		http_req_init(&p, NULL, tbuf, sizeof(tbuf), NULL, NULL);
 		size_t off = 0;
 		while (off < len) {
-			s ^= s << 13;
-			s ^= s >> 7;
-			s ^= s << 17;
-			size_t n = 1 + (size_t)(s % 24);
+			size_t n = 1 + (size_t)(xorshift(&s) % 24);
 			if (n > len - off)
 				n = len - off;
 			enum http_req_result r = http_req_feed(&p, (const uint8_t *)msg + off, n, &used);

@@ -39,8 +39,8 @@ def connect(host, port, rcvbuf=0):
     return s
 
 
-def read_response(s, deadline):
-    """One response with Content-Length: (status, body bytes)."""
+def recv_head(s, deadline):
+    """Bytes up to and past the end of a response head."""
     buf = b""
     while b"\r\n\r\n" not in buf:
         s.settimeout(max(0.1, deadline - time.time()))
@@ -48,6 +48,12 @@ def read_response(s, deadline):
         if not d:
             raise EOFError("closed before the head ended")
         buf += d
+    return buf
+
+
+def read_response(s, deadline):
+    """One response with Content-Length: (status, body bytes)."""
+    buf = recv_head(s, deadline)
     head, _, body = buf.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     status = int(lines[0].split()[1])
@@ -160,13 +166,7 @@ def noread(host, port, path, wait):
 
 def read_head(s, deadline):
     """A response head only (HEAD): (status, Content-Length)."""
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        s.settimeout(max(0.1, deadline - time.time()))
-        d = s.recv(65536)
-        if not d:
-            raise EOFError("closed before the head ended")
-        buf += d
+    buf = recv_head(s, deadline)
     lines = buf.partition(b"\r\n\r\n")[0].split(b"\r\n")
     length = -1
     for ln in lines[1:]:

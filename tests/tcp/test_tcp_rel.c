@@ -654,6 +654,37 @@ struct lean_snap {
 	uint32_t out_n, out_seq[8], out_ack[8], out_len[8], out_flags[8];
 };
 
+/* The connection's state after one segment, and what hare sent for it
+ * (popped: t's ts_recent follows). Sequence numbers relative to hare's ISS
+ * and, for the peer's, to peer_base (0: as they are). */
+static void
+lean_snap_take(struct lean_snap *sn, struct ht_rig *r, const struct hare_tcp_conn *c,
+	       struct tt *t, uint32_t peer_base)
+{
+	struct tt_seg sg;
+
+	memset(sn, 0, sizeof(*sn));
+	sn->snd_una = c->snd_una - t->iss; sn->snd_nxt = c->snd_nxt - t->iss;
+	sn->snd_max = c->snd_max - t->iss; sn->snd_wnd = c->snd_wnd;
+	sn->max_sndwnd = c->max_sndwnd; sn->wl1 = c->snd_wl1 - peer_base;
+	sn->wl2 = c->snd_wl2 - t->iss;
+	sn->cwnd = c->cwnd; sn->ssthresh = c->ssthresh; sn->ts_recent = c->ts_recent;
+	sn->srtt = c->srtt; sn->rttvar = c->rttvar; sn->rto = c->rto; sn->flags = c->flags;
+	sn->buffered = c->snd_buffered; sn->dupacks = c->dupacks;
+	sn->rx = r->w->stats.tcp_rx_segments; sn->tx = r->w->stats.tcp_tx_segments;
+	sn->drops = tt_stat(r, "drop_bad_header") + tt_stat(r, "drop_bad_cksum");
+	while (tt_recv(r, &sg)) {
+		if (sn->out_n < 8) {
+			sn->out_seq[sn->out_n] = sg.seq - t->iss;
+			sn->out_ack[sn->out_n] = sg.ack - peer_base;
+			sn->out_len[sn->out_n] = sg.len;
+			sn->out_flags[sn->out_n] = sg.flags;
+		}
+		sn->out_n++;
+		t->ts_recent = sg.tsval; /* differs between runs: not compared */
+	}
+}
+
 static void
 lean_run(bool lean_layout, struct lean_snap snap[LEAN_STEPS])
 {
@@ -696,27 +727,7 @@ lean_run(bool lean_layout, struct lean_snap snap[LEAN_STEPS])
 		n = tt_build(f, t.pport, t.lport, t.snd_nxt, t.iss + 1 + step[i].ack, step[i].fl,
 			     step[i].wnd, o, 12, NULL, 0);
 		ht_input(r, f, n);
-		struct lean_snap *sn = &snap[i];
-
-		memset(sn, 0, sizeof(*sn));
-		sn->snd_una = c->snd_una - t.iss; sn->snd_nxt = c->snd_nxt - t.iss;
-		sn->snd_max = c->snd_max - t.iss; sn->snd_wnd = c->snd_wnd;
-		sn->max_sndwnd = c->max_sndwnd; sn->wl1 = c->snd_wl1; sn->wl2 = c->snd_wl2 - t.iss;
-		sn->cwnd = c->cwnd; sn->ssthresh = c->ssthresh; sn->ts_recent = c->ts_recent;
-		sn->srtt = c->srtt; sn->rttvar = c->rttvar; sn->rto = c->rto; sn->flags = c->flags;
-		sn->buffered = c->snd_buffered; sn->dupacks = c->dupacks;
-		sn->rx = r->w->stats.tcp_rx_segments; sn->tx = r->w->stats.tcp_tx_segments;
-		sn->drops = tt_stat(r, "drop_bad_header") + tt_stat(r, "drop_bad_cksum");
-		while (tt_recv(r, &sg)) {
-			if (sn->out_n < 8) {
-				sn->out_seq[sn->out_n] = sg.seq - t.iss;
-				sn->out_ack[sn->out_n] = sg.ack;
-				sn->out_len[sn->out_n] = sg.len;
-				sn->out_flags[sn->out_n] = sg.flags;
-			}
-			sn->out_n++;
-			t.ts_recent = sg.tsval; /* differs between runs: not compared */
-		}
+		lean_snap_take(&snap[i], r, c, &t, 0);
 	}
 	ht_rig_free(r);
 }
@@ -799,32 +810,13 @@ lean_data_run(bool lean_layout, struct lean_data_snap snap[LEAN_DATA_STEPS])
 			     step[i].fl, step[i].wnd, o, 12, payload, step[i].len);
 		ht_input(r, f, n);
 		struct lean_data_snap *d = &snap[i];
-		struct lean_snap *sn = &d->base;
 
 		memset(d, 0, sizeof(*d));
-		sn->snd_una = c->snd_una - t.iss; sn->snd_nxt = c->snd_nxt - t.iss;
-		sn->snd_max = c->snd_max - t.iss; sn->snd_wnd = c->snd_wnd;
-		sn->max_sndwnd = c->max_sndwnd; sn->wl1 = c->snd_wl1 - base;
-		sn->wl2 = c->snd_wl2 - t.iss;
-		sn->cwnd = c->cwnd; sn->ssthresh = c->ssthresh; sn->ts_recent = c->ts_recent;
-		sn->srtt = c->srtt; sn->rttvar = c->rttvar; sn->rto = c->rto; sn->flags = c->flags;
-		sn->buffered = c->snd_buffered; sn->dupacks = c->dupacks;
-		sn->rx = r->w->stats.tcp_rx_segments; sn->tx = r->w->stats.tcp_tx_segments;
-		sn->drops = tt_stat(r, "drop_bad_header") + tt_stat(r, "drop_bad_cksum");
 		d->rcv_nxt = c->rcv_nxt - base;
 		d->app_rx = tt_app.rx_len;
 		d->ooo = (uint32_t)r->w->stats.tcp_ooo_segments;
 		d->delack = c->t_delack != 0;
-		while (tt_recv(r, &sg)) {
-			if (sn->out_n < 8) {
-				sn->out_seq[sn->out_n] = sg.seq - t.iss;
-				sn->out_ack[sn->out_n] = sg.ack - base;
-				sn->out_len[sn->out_n] = sg.len;
-				sn->out_flags[sn->out_n] = sg.flags;
-			}
-			sn->out_n++;
-			t.ts_recent = sg.tsval;
-		}
+		lean_snap_take(&d->base, r, c, &t, base);
 	}
 	assert_int_equal(tt_app.rx_len, 600 + 1448);
 	for (uint32_t k = 0; k < 600 + 1448; k++) /* delivered in order, each byte once */

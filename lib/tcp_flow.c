@@ -191,12 +191,20 @@ tcp_conn_init_common(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
 	c->rexmt_stamp = tcp_now(x->w) - 1; /* no ACK has restarted the timer yet */
 }
 
+/* Unlink the timer node and free both queues; runs twice per connection
+ * (release, reap), usually with nothing to do: the calls only when there
+ * is. */
 static void
 conn_free_resources(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
 {
-	tcp_timer_unlink(x, c);
-	tcp_sndq_purge(c);
-	tcp_ooo_purge(x, c);
+	if (c->t_linked)
+		tcp_timer_unlink(x, c);
+	if (c->sndq_head != NULL)
+		tcp_sndq_purge(c);
+	c->snd_cur = NULL;
+	c->snd_buffered = 0;
+	if (c->ooo_head != NULL)
+		tcp_ooo_purge(x, c);
 }
 
 /* Remove from the flow table at once, free later (the caller may still be

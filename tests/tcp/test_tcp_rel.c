@@ -685,13 +685,50 @@ lean_snap_take(struct lean_snap *sn, struct ht_rig *r, const struct hare_tcp_con
 	}
 }
 
+/* A connection with `queued` bytes of hare's sent (and not yet acked),
+ * the peer's ts_recent following; for the lean-path comparisons. */
+static struct hare_tcp_conn *
+lean_open(struct ht_rig *r, struct tt *t, uint32_t isn, uint32_t peer_isn, uint32_t queued)
+{
+	struct hare_tcp_conn *c;
+	struct tt_seg sg;
+
+	hare_tcp_test_fix_isn(r->w, isn);
+	listen_on(r, &tt_ops);
+	c = tt_open(t, r, true, peer_isn);
+	assert_int_equal(hare_tcp_send_bytes(c, pattern, queued), (int)queued);
+	while (tt_recv(r, &sg))
+		t->ts_recent = sg.tsval;
+	return c;
+}
+
+/* One peer segment 1 ms later, with its timestamps as NOP,NOP,TS (the
+ * lean layout) or TS,NOP,NOP (the same option, never the lean path); dts:
+ * the TSval step (a negative one is an old TSval, the clock not moved). */
+static void
+lean_send(struct ht_rig *r, struct tt *t, bool lean_layout, int32_t dts, uint32_t seq,
+	  uint32_t ack, uint8_t flags, uint16_t wnd, const void *data, size_t len)
+{
+	uint8_t f[2048], o[12];
+	uint32_t tsval = t->tsval + (uint32_t)dts;
+
+	tt_advance(r, 1);
+	tt_opt_ts(o, tsval, t->ts_recent);
+	if (!lean_layout) {
+		memmove(o, o + 2, 10);
+		o[10] = o[11] = 1;
+	}
+	if (dts > 0)
+		t->tsval = tsval;
+	ht_input(r, f, tt_build(f, t->pport, t->lport, seq, ack, flags, wnd, o, 12, data, len));
+}
+
 static void
 lean_run(bool lean_layout, struct lean_snap snap[LEAN_STEPS])
 {
 	struct ht_rig *r = tt_rig();
 	struct hare_tcp_conn *c;
 	struct tt t;
-	struct tt_seg sg;
 	/* ack (relative to hare's ISS + 1), window, TSval step, flags */
 	static const struct { uint32_t ack; uint16_t wnd; int32_t dts; uint8_t fl; } step[LEAN_STEPS] = {
 		{ 1460, 65535, 1, TH_A },        /* new data: taken */
@@ -705,28 +742,10 @@ lean_run(bool lean_layout, struct lean_snap snap[LEAN_STEPS])
 		{ 7300, 50000, 1, TH_A },        /* all in flight: taken */
 	};
 
-	hare_tcp_test_fix_isn(r->w, 777000);
-	listen_on(r, &tt_ops);
-	c = tt_open(&t, r, true, 5000);
-	assert_int_equal(hare_tcp_send_bytes(c, pattern, 5 * 1460), 5 * 1460);
-	while (tt_recv(r, &sg))
-		t.ts_recent = sg.tsval;
+	c = lean_open(r, &t, 777000, 5000, 5 * 1460);
 	for (int i = 0; i < LEAN_STEPS; i++) {
-		uint8_t f[128], o[12];
-		uint32_t tsval = t.tsval + (uint32_t)step[i].dts;
-		size_t n;
-
-		tt_advance(r, 1);
-		tt_opt_ts(o, tsval, t.ts_recent);
-		if (!lean_layout) { /* TS, NOP, NOP: the same option, another layout */
-			memmove(o, o + 2, 10);
-			o[10] = o[11] = 1;
-		}
-		if (step[i].dts > 0)
-			t.tsval = tsval;
-		n = tt_build(f, t.pport, t.lport, t.snd_nxt, t.iss + 1 + step[i].ack, step[i].fl,
-			     step[i].wnd, o, 12, NULL, 0);
-		ht_input(r, f, n);
+		lean_send(r, &t, lean_layout, step[i].dts, t.snd_nxt, t.iss + 1 + step[i].ack,
+			  step[i].fl, step[i].wnd, NULL, 0);
 		lean_snap_take(&snap[i], r, c, &t, 0);
 	}
 	ht_rig_free(r);
@@ -767,7 +786,6 @@ lean_data_run(bool lean_layout, struct lean_data_snap snap[LEAN_DATA_STEPS])
 	struct ht_rig *r = tt_rig();
 	struct hare_tcp_conn *c;
 	struct tt t;
-	struct tt_seg sg;
 	/* peer seq (relative), payload, ack (relative to hare's ISS + 1),
 	 * window, TSval step, flags */
 	static const struct { uint32_t seq, len, ack; uint16_t wnd; int32_t dts; uint8_t fl; }
@@ -784,31 +802,13 @@ lean_data_run(bool lean_layout, struct lean_data_snap snap[LEAN_DATA_STEPS])
 	};
 	static uint8_t payload[1448];
 
-	hare_tcp_test_fix_isn(r->w, 555000);
-	listen_on(r, &tt_ops);
-	c = tt_open(&t, r, true, 9000);
-	assert_int_equal(hare_tcp_send_bytes(c, pattern, 3 * 1460), 3 * 1460);
-	while (tt_recv(r, &sg))
-		t.ts_recent = sg.tsval;
+	c = lean_open(r, &t, 555000, 9000, 3 * 1460);
 	const uint32_t base = t.snd_nxt;
 
 	for (int i = 0; i < LEAN_DATA_STEPS; i++) {
-		uint8_t f[2048], o[12];
-		uint32_t tsval = t.tsval + (uint32_t)step[i].dts;
-		size_t n;
-
-		tt_advance(r, 1);
-		tt_opt_ts(o, tsval, t.ts_recent);
-		if (!lean_layout) {
-			memmove(o, o + 2, 10);
-			o[10] = o[11] = 1;
-		}
-		if (step[i].dts > 0)
-			t.tsval = tsval;
 		memset(payload, 'a' + i, sizeof(payload));
-		n = tt_build(f, t.pport, t.lport, base + step[i].seq, t.iss + 1 + step[i].ack,
-			     step[i].fl, step[i].wnd, o, 12, payload, step[i].len);
-		ht_input(r, f, n);
+		lean_send(r, &t, lean_layout, step[i].dts, base + step[i].seq,
+			  t.iss + 1 + step[i].ack, step[i].fl, step[i].wnd, payload, step[i].len);
 		struct lean_data_snap *d = &snap[i];
 
 		memset(d, 0, sizeof(*d));

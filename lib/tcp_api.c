@@ -197,11 +197,7 @@ sndq_append(struct hare_tcp_conn *c, struct rte_mbuf *s, uint32_t psum)
 	/* (not into a tail that is also a frame on the TX ring: refcnt 2) */
 	if (t && n <= 128 && RTE_MBUF_DIRECT(t) && rte_mbuf_refcnt_read(t) == 1 &&
 	    rte_pktmbuf_tailroom(t) >= n) {
-		memcpy(rte_pktmbuf_mtod_offset(t, char *, t->data_len),
-		       rte_pktmbuf_mtod(s, char *), n);
-		t->data_len = (uint16_t)(t->data_len + n);
-		t->pkt_len = t->data_len;
-		tcp_meta(x, t)->psum = 0; /* its payload grew */
+		sndq_tail_fill(x, t, rte_pktmbuf_mtod(s, char *), n);
 		hare_free_seg(c->w, s);
 		return;
 	}
@@ -292,10 +288,7 @@ hare_tcp_send_bytes(struct hare_tcp_conn *c, const void *buf, uint32_t len)
 		uint32_t n = RTE_MIN((uint32_t)rte_pktmbuf_tailroom(t), len);
 
 		if (n > 0 && rte_mbuf_refcnt_read(t) == 1) {
-			memcpy(rte_pktmbuf_mtod_offset(t, char *, t->data_len), p, n);
-			t->data_len = (uint16_t)(t->data_len + n);
-			t->pkt_len = t->data_len;
-			tcp_meta(w->tcp, t)->psum = 0; /* its payload grew */
+			sndq_tail_fill(w->tcp, t, p, n);
 			c->snd_buffered += n;
 			done += n;
 		}

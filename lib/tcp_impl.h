@@ -337,6 +337,29 @@ sndq_data(const struct hare_tcp_ctx *x, struct rte_mbuf *q)
 	return rte_pktmbuf_mtod_offset(q, char *, tcp_meta(x, q)->skip);
 }
 
+/* The first n unacknowledged bytes of q are acknowledged: skipped, not
+ * cut (q may be a frame on the TX ring, whose data_off is the driver's);
+ * a payload sum from the app no longer applies. */
+static inline void
+sndq_skip(const struct hare_tcp_ctx *x, struct rte_mbuf *q, uint32_t n)
+{
+	struct tcp_mbuf_meta *mt = tcp_meta(x, q);
+
+	mt->skip += n;
+	mt->psum = 0;
+}
+
+/* Append n bytes from src in the tail room of entry t (the caller checked
+ * the room and that t is not shared); its payload sum no longer applies. */
+static inline void
+sndq_tail_fill(const struct hare_tcp_ctx *x, struct rte_mbuf *t, const void *src, uint32_t n)
+{
+	memcpy(rte_pktmbuf_mtod_offset(t, char *, t->data_len), src, n);
+	t->data_len = (uint16_t)(t->data_len + n);
+	t->pkt_len = t->data_len;
+	tcp_meta(x, t)->psum = 0;
+}
+
 static inline void
 sndq_entry_init(const struct hare_tcp_ctx *x, struct rte_mbuf *q)
 {
@@ -456,7 +479,6 @@ void tcp_send_rst_conn(struct hare_worker *w, struct hare_tcp_conn *c);
 void tcp_respond(struct hare_worker *w, const struct tcp_tuple *t, uint32_t seq, uint32_t ack,
 		 uint8_t flags, uint16_t wnd, const uint32_t *ts /* [val, ecr] or NULL */);
 void tcp_reset_reply(struct hare_worker *w, const struct tcp_seg *s);
-void tcp_sndq_free_acked(struct hare_tcp_conn *c, uint32_t bytes);
 void tcp_sndq_purge(struct hare_tcp_conn *c);
 uint16_t tcp_mss_for(const struct hare_worker *w);
 void tcp_retransmit_head(struct hare_worker *w, struct hare_tcp_conn *c);
@@ -501,6 +523,32 @@ tcp_set_ops(struct hare_tcp_conn *c, const struct hare_tcp_ops *ops)
 		c->flags |= TF_SENT_CB;
 	else
 		c->flags &= ~TF_SENT_CB;
+}
+
+/* Free the first `bytes` of the send queue, acknowledged (every ACK of new
+ * data: inline). Whole entries go, the last one's front is skipped. */
+static inline void
+tcp_sndq_free_acked(struct hare_tcp_conn *c, uint32_t bytes)
+{
+	const struct hare_tcp_ctx *x = c->w->tcp;
+
+	c->snd_buffered -= bytes;
+	while (bytes > 0) {
+		struct rte_mbuf *q = c->sndq_head;
+		const uint32_t qlen = sndq_len(x, q);
+
+		if (c->snd_cur == q)
+			c->snd_cur = NULL;
+		if (qlen > bytes) {
+			sndq_skip(x, q, bytes);
+			return;
+		}
+		bytes -= qlen;
+		c->sndq_head = sndq_next(x, q);
+		hare_free_seg(c->w, q);
+	}
+	if (c->sndq_head == NULL)
+		c->sndq_tail = NULL;
 }
 
 /* tcp_in.c helpers used elsewhere */

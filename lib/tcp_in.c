@@ -532,45 +532,8 @@ tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg
 		acked--;
 	}
 	data_acked = RTE_MIN(acked, c->snd_buffered);
-	if (data_acked) {
-		struct rte_mbuf *q = c->sndq_head;
-		struct tcp_mbuf_meta *qm = tcp_meta(x, q);
-		const uint32_t qlen = q->data_len - qm->skip;
-
-		struct rte_mbuf *n = qm->qnext;
-		struct tcp_mbuf_meta *nm;
-
-		/* The usual ACKs, inline (tcp_sndq_free_acked's first rounds):
-		 * within the first send-queue mbuf (a reply), or up to within
-		 * the second (a segment of a bulk send straddles the mbufs the
-		 * app's writes filled). Acked bytes of a kept mbuf are skipped,
-		 * not cut (the driver may hold it as a frame). */
-		if (likely(data_acked < qlen)) {
-			c->snd_buffered -= data_acked;
-			if (c->snd_cur == q)
-				c->snd_cur = NULL;
-			qm->skip += data_acked;
-			qm->psum = 0; /* the payload shrank */
-		} else if (likely(data_acked == qlen ||
-				  (n != NULL && data_acked - qlen < sndq_len(x, n)))) {
-			c->snd_buffered -= data_acked;
-			if (c->snd_cur == q)
-				c->snd_cur = NULL;
-			c->sndq_head = n;
-			hare_free_seg(w, q);
-			if (n == NULL) {
-				c->sndq_tail = NULL;
-			} else if (data_acked != qlen) {
-				nm = tcp_meta(x, n);
-				nm->skip += data_acked - qlen;
-				nm->psum = 0;
-				if (c->snd_cur == n)
-					c->snd_cur = NULL;
-			}
-		} else {
-			tcp_sndq_free_acked(c, data_acked);
-		}
-	}
+	if (data_acked)
+		tcp_sndq_free_acked(c, data_acked);
 	if (c->n_sack)
 		tcp_sack_note_reordering(c, s->ack);
 	c->snd_una = s->ack;
@@ -1393,6 +1356,20 @@ hare_tcp_rx_burst_end(struct hare_worker *w)
 #define TCP_OPT_NOP_NOP_TS RTE_BE32(0x0101080au)
 #define TCP_LEAN_HLEN (sizeof(struct rte_tcp_hdr) + 12)
 
+/* The rest of the full parse's struct tcp_seg for a lean segment the
+ * slow path takes after all. */
+static inline void
+tcp_lean_complete(struct tcp_seg *s, const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *th,
+		  uint32_t hash, const struct tcp_tuple *t)
+{
+	s->ip = ip;
+	s->th = th;
+	s->hlen = TCP_LEAN_HLEN;
+	s->has_mss = s->has_ws = s->sack_ok = 0;
+	s->hash = hash;
+	s->t = *t;
+}
+
 /* The lean path of hare_tcp_input_lean (see there), for a segment whose
  * header it has checked: 32 bytes, ACK alone or with PSH, the segment in
  * one mbuf. Returns false, having changed nothing, for a segment it leaves
@@ -1452,23 +1429,14 @@ tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_
 		tcp_keepalive_touch(w, c);
 		if (unlikely(!tcp_fast_data(w, c, &s, wnd,
 					    (c->opt & TO_TS) && SEQ_LEQ(s.seq, c->last_ack_sent)))) {
-			s.ip = ip;
-			s.th = th;
-			s.has_mss = s.has_ws = s.sack_ok = 0;
-			s.hash = hash;
-			s.t = t;
+			tcp_lean_complete(&s, ip, th, hash, &t);
 			tcp_slow_path(w, c, &s);
 		}
 	} else if (c->state != HARE_TCP_ESTABLISHED && c->state != HARE_TCP_SYN_SENT) {
 		/* what tcp_input_conn does in these states (no prediction):
 		 * complete the full parse's fields and take the slow path
 		 * (the handshake's ACK in SYN_RCVD, ACKs while closing) */
-		s.ip = ip;
-		s.th = th;
-		s.hlen = TCP_LEAN_HLEN;
-		s.has_mss = s.has_ws = s.sack_ok = 0;
-		s.hash = hash;
-		s.t = t;
+		tcp_lean_complete(&s, ip, th, hash, &t);
 		w->stats.tcp_rx_segments++;
 		x->in_event = 1;
 		tcp_keepalive_touch(w, c);

@@ -515,37 +515,6 @@ tcp_reset_reply(struct hare_worker *w, const struct tcp_seg *s)
 }
 
 void
-tcp_sndq_free_acked(struct hare_tcp_conn *c, uint32_t bytes)
-{
-	const struct hare_tcp_ctx *x = c->w->tcp;
-
-	c->snd_buffered -= bytes;
-	while (bytes > 0) {
-		struct rte_mbuf *q = c->sndq_head;
-		uint32_t qlen = sndq_len(x, q);
-
-		if (qlen <= bytes) {
-			bytes -= qlen;
-			c->sndq_head = sndq_next(x, q);
-			if (c->snd_cur == q)
-				c->snd_cur = NULL;
-			hare_free_seg(c->w, q);
-		} else {
-			/* the acked front is skipped, not cut: the mbuf may be
-			 * a frame on the TX ring too (its data_off is the
-			 * driver's then) */
-			tcp_meta(x, q)->skip += bytes;
-			tcp_meta(x, q)->psum = 0; /* the payload shrank */
-			if (c->snd_cur == q)
-				c->snd_cur = NULL;
-			bytes = 0;
-		}
-	}
-	if (c->sndq_head == NULL)
-		c->sndq_tail = NULL;
-}
-
-void
 tcp_sndq_purge(struct hare_tcp_conn *c)
 {
 	const struct hare_tcp_ctx *x = c->w->tcp;
@@ -589,34 +558,6 @@ tcp_rtt_time_new(struct hare_worker *w, struct hare_tcp_conn *c)
 	}
 }
 
-/* tcp_arm_rexmt_or_probe (tcp_timer.c) for the small send just made: the
- * caller knows ESTABLISHED, no recovery, no persist; with one segment or
- * less in flight, an RTT sample and SACK, the timer is the tail loss probe
- * at max(2*SRTT, 10 ms, 1.5*SRTT + delayed-ACK time) (RFC 8985 §7.2)
- * unless that is no earlier than the RTO. The same result, inline; every
- * other case goes to the general function. */
-static inline void
-tcp_arm_probe_small(struct hare_worker *w, struct hare_tcp_conn *c)
-{
-	const uint32_t srtt = c->srtt >> 3;
-	uint32_t pto, d;
-
-	if (unlikely(c->srtt == 0 || !(c->opt & TO_SACK) || (c->flags & TF_TLP_SENT) ||
-		     c->rxt_shift != 0 || c->snd_max - c->snd_una > c->mss)) {
-		tcp_arm_rexmt_or_probe(w, c);
-		return;
-	}
-	pto = RTE_MAX(RTE_MAX(2 * srtt, 10u), srtt + srtt / 2 + w->cfg->tcp.delack_ms);
-	if (unlikely(pto >= c->rto)) {
-		tcp_arm_rexmt(w, c);
-		return;
-	}
-	d = tcp_now(w) + pto;
-	c->flags |= TF_TLP;
-	c->t_rexmt = d ? d : 1; /* 0 means "off" */
-	tcp_timer_arm(w->tcp, c, c->t_rexmt);
-}
-
 /* Send what the windows allow (BSD tcp_output's shape). */
 void
 tcp_output(struct hare_worker *w, struct hare_tcp_conn *c)
@@ -657,7 +598,7 @@ tcp_output(struct hare_worker *w, struct hare_tcp_conn *c)
 			c->snd_nxt += len;
 			c->snd_max = c->snd_nxt;
 			if (c->t_rexmt == 0)
-				tcp_arm_probe_small(w, c);
+				tcp_arm_rexmt_or_probe(w, c);
 			return;
 		}
 	}

@@ -174,14 +174,19 @@ can_send(const struct hare_tcp_conn *c)
 	       c->state == HARE_TCP_SYN_SENT || c->state == HARE_TCP_SYN_RCVD;
 }
 
-uint32_t
-hare_tcp_send_space(const struct hare_tcp_conn *c)
+/* Free room in the send buffer (whether sending is allowed aside). */
+static inline uint32_t
+snd_room(const struct hare_tcp_conn *c)
 {
 	uint32_t buf = c->w->cfg->tcp.snd_buf;
 
-	if (!can_send(c) || c->snd_buffered >= buf)
-		return 0;
-	return buf - c->snd_buffered;
+	return c->snd_buffered >= buf ? 0 : buf - c->snd_buffered;
+}
+
+uint32_t
+hare_tcp_send_space(const struct hare_tcp_conn *c)
+{
+	return can_send(c) ? snd_room(c) : 0;
 }
 
 /* Append one single-segment mbuf to the send queue; tiny ones are merged
@@ -207,8 +212,7 @@ sndq_append(struct hare_tcp_conn *c, struct rte_mbuf *s, uint32_t psum)
 	s->ol_flags &= RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT;
 	s->tx_offload = 0;
 	s->packet_type = 0;
-	sndq_entry_init(x, s);
-	tcp_meta(x, s)->psum = psum;
+	sndq_entry_init(x, s, psum);
 	if (t)
 		tcp_meta(x, t)->qnext = s;
 	else
@@ -279,7 +283,7 @@ hare_tcp_send_bytes(struct hare_tcp_conn *c, const void *buf, uint32_t len)
 	if (!can_send(c))
 		return -ENOTCONN;
 	w = c->w;
-	space = c->snd_buffered >= w->cfg->tcp.snd_buf ? 0 : w->cfg->tcp.snd_buf - c->snd_buffered;
+	space = snd_room(c);
 	if (len > space)
 		len = space;
 	/* fill the tail's room first */
@@ -301,7 +305,7 @@ hare_tcp_send_bytes(struct hare_tcp_conn *c, const void *buf, uint32_t len)
 			break;
 		n = RTE_MIN((uint32_t)rte_pktmbuf_tailroom(m), len - done);
 		memcpy(rte_pktmbuf_append(m, (uint16_t)n), p + done, n);
-		sndq_entry_init(w->tcp, m);
+		sndq_entry_init(w->tcp, m, 0);
 		if (c->sndq_tail)
 			tcp_meta(w->tcp, c->sndq_tail)->qnext = m;
 		else

@@ -360,14 +360,16 @@ sndq_tail_fill(const struct hare_tcp_ctx *x, struct rte_mbuf *t, const void *src
 	tcp_meta(x, t)->psum = 0;
 }
 
+/* q becomes a send-queue entry, all of its data payload; psum: the
+ * payload's sum from the app (TCP_PSUM_VALID | sum), or 0. */
 static inline void
-sndq_entry_init(const struct hare_tcp_ctx *x, struct rte_mbuf *q)
+sndq_entry_init(const struct hare_tcp_ctx *x, struct rte_mbuf *q, uint32_t psum)
 {
 	struct tcp_mbuf_meta *mt = tcp_meta(x, q);
 
 	mt->qnext = NULL;
 	mt->skip = 0;
-	mt->psum = 0;
+	mt->psum = psum;
 }
 
 static inline uint32_t tcp_now(const struct hare_worker *w) { return (uint32_t)w->now_ms; }

@@ -424,6 +424,19 @@ emit(struct httpd_worker *hw, struct httpd_conn *hc, struct httpd_out *o)
 
 /* ---- responses ---------------------------------------------------------- */
 
+/* One response decided: the request and its status class counted. */
+static inline void
+count_response(struct httpd_worker *hw, unsigned status)
+{
+	hw->st.requests++;
+	if (status >= 500)
+		hw->st.resp_5xx++;
+	else if (status >= 400)
+		hw->st.resp_4xx++;
+	else
+		hw->st.resp_2xx++;
+}
+
 static inline unsigned
 err_index(unsigned status)
 {
@@ -443,11 +456,7 @@ respond_error(struct httpd_worker *hw, struct httpd_conn *hc, unsigned status, b
 	hc->pend.copy_len = head_only ? r->head_len : r->len;
 	hc->pend.sleft = 0;
 	hc->pend.close = !ka;
-	hw->st.requests++;
-	if (r->status >= 500)
-		hw->st.resp_5xx++;
-	else
-		hw->st.resp_4xx++;
+	count_response(hw, r->status);
 }
 
 /* The body for the parsed request's target (--root mode), or NULL with
@@ -681,13 +690,7 @@ memo_count(struct httpd_worker *hw, const struct httpd_fast_memo *fm)
 		hw->gen_answered++;
 		return;
 	}
-	hw->st.requests++;
-	if (fm->hr->status >= 500)
-		hw->st.resp_5xx++;
-	else if (fm->hr->status >= 400)
-		hw->st.resp_4xx++;
-	else
-		hw->st.resp_2xx++;
+	count_response(hw, fm->hr->status);
 	hw->st.body_bytes += fm->body;
 }
 

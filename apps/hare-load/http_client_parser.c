@@ -828,12 +828,7 @@ feed_memo(struct http_resp_parser *p, const uint8_t *data, size_t len, size_t *c
 	 * answer or a body callback: the slow way */
 	if (b > len - n || p->no_verdict)
 		return feed_memo_slow(p, data, len, consumed);
-	memcpy(p, m->v_res, RESULTS_LEN);
-	p->body_bytes += b;
-	p->state = S_DONE;
-	p->wire_bytes += n + b;
-	*consumed = n + b;
-	return HTTP_RESP_COMPLETE;
+	return http_resp_memo_take(p, m, n, b, consumed);
 }
 
 enum http_resp_result http_resp_feed_any(struct http_resp_parser *p, const uint8_t *data,

@@ -225,6 +225,20 @@ http_resp_memo_same(const uint8_t *a, const uint8_t *b, size_t n)
 #endif
 }
 
+/* A memo hit with its verdict: the head's n bytes and the b body bytes
+ * behind it are the whole response, its results those of the memo. */
+static inline __attribute__((always_inline)) enum http_resp_result
+http_resp_memo_take(struct http_resp_parser *p, struct http_resp_memo *m, size_t n, uint64_t b,
+		    size_t *consumed)
+{
+	memcpy(p, m->v_res, HTTP_RESP_RESULTS_LEN);
+	p->body_bytes += b;
+	p->state = HTTP_RESP_STATE_DONE;
+	p->wire_bytes += n + b;
+	*consumed = n + b;
+	return HTTP_RESP_COMPLETE;
+}
+
 /*
  * Feed the next chunk; *consumed bytes were used. Feeding a COMPLETE parser
  * is a PARSE error.
@@ -254,12 +268,7 @@ http_resp_feed(struct http_resp_parser *p, const uint8_t *data, size_t len, size
 		if (n != 0 && len >= n && b <= len - n && !p->no_verdict && n <= p->max_head &&
 		    http_resp_memo_same(data, m->head, n)) {
 			m->hits++;
-			memcpy(p, m->v_res, HTTP_RESP_RESULTS_LEN);
-			p->body_bytes += b;
-			p->state = HTTP_RESP_STATE_DONE;
-			p->wire_bytes += n + b;
-			*consumed = n + b;
-			return HTTP_RESP_COMPLETE;
+			return http_resp_memo_take(p, m, n, b, consumed);
 		}
 	}
 	return http_resp_feed_any(p, data, len, consumed);

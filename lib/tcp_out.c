@@ -352,12 +352,11 @@ tcp_seg_sum(const struct hare_tcp_ctx *x, struct rte_mbuf *m, const struct rte_t
  * build_sack), a payload small enough to copy, the next hop's MAC known
  * (the ARP hint). Returns 0 (sent), -ENOBUFS (no mbuf; counted, as the
  * general path would) or 1 (not this case: take the general path). */
-static int
+static __rte_always_inline int
 tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len,
-		uint8_t flags)
+		uint8_t flags, const bool ts)
 {
 	const uint32_t l2 = sizeof(struct rte_ether_hdr), l3 = sizeof(struct rte_ipv4_hdr);
-	const bool ts = c->opt & TO_TS;
 	const uint32_t hlen = sizeof(struct rte_tcp_hdr) + (ts ? 12 : 0);
 	const struct hare_arp_entry *e;
 	struct rte_ether_hdr *eh;
@@ -428,12 +427,16 @@ tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, ui
 }
 
 /* One segment: the direct builder for the usual one (an ACK with a small
- * payload or none), else the general path. 0, or -ENOBUFS. */
+ * payload or none), else the general path. 0, or -ENOBUFS. The builder is
+ * expanded twice, with and without the timestamp option, so the header
+ * length is a constant in each (what Linux and hare negotiate is the
+ * first). */
 int
 tcp_xmit(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 {
 	if (likely((flags & (TH_SYN | TH_RST | TH_ACK)) == TH_ACK)) {
-		int rc = tcp_xmit_direct(w, c, seq, len, flags);
+		int rc = likely(c->opt & TO_TS) ? tcp_xmit_direct(w, c, seq, len, flags, true) :
+						  tcp_xmit_direct(w, c, seq, len, flags, false);
 
 		if (rc <= 0)
 			return rc;

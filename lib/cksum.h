@@ -19,8 +19,10 @@
 #error "hare_raw_cksum assumes a little-endian CPU (the odd trailing byte's lane)"
 #endif
 
-static inline uint16_t
-hare_raw_cksum(const void *buf, size_t len)
+/* The ones'-complement sum of buf as a 64-bit partial sum, not yet
+ * folded (add more with hare_sum64_add, fold with hare_fold64). */
+static inline uint64_t
+hare_raw_sum64(const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	uint64_t sum = 0, q;
@@ -85,12 +87,32 @@ hare_raw_cksum(const void *buf, size_t len)
 		sum += *p; /* the odd byte is the low lane on little-endian */
 		sum += (sum < *p);
 	}
-	/* fold 64 -> 32 -> 16 bits */
+	return sum;
+}
+
+/* a + b in ones'-complement arithmetic on 64-bit partial sums */
+static inline uint64_t
+hare_sum64_add(uint64_t a, uint64_t b)
+{
+	a += b;
+	return a + (a < b); /* end-around carry */
+}
+
+/* A 64-bit partial sum folded to 16 bits (64 -> 32 -> 16) */
+static inline uint16_t
+hare_fold64(uint64_t sum)
+{
 	sum = (sum & 0xffffffffu) + (sum >> 32);
 	sum = (sum & 0xffffffffu) + (sum >> 32);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)sum;
+}
+
+static inline uint16_t
+hare_raw_cksum(const void *buf, size_t len)
+{
+	return hare_fold64(hare_raw_sum64(buf, len));
 }
 
 /* Folded (not complemented) sum of the IPv4 pseudo-header (RFC 9293

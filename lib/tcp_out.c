@@ -327,22 +327,6 @@ sndq_in_place(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint
 	return q;
 }
 
-/* The folded sum of a segment (header + payload, contiguous at th) for
- * the software checksum: the payload's sum from the app when it gave one
- * and the payload is that mbuf's, whole (sent in place). hlen is even, so
- * the two sums add (RFC 1071 §2). */
-static inline uint16_t
-tcp_seg_sum(const struct hare_tcp_ctx *x, struct rte_mbuf *m, const struct rte_tcp_hdr *th,
-	    uint32_t hlen, uint32_t len, bool in_place)
-{
-	uint32_t ps, sum;
-
-	if (!in_place || !((ps = tcp_meta(x, m)->psum) & TCP_PSUM_VALID))
-		return hare_raw_cksum(th, hlen + len);
-	sum = (uint32_t)hare_raw_cksum(th, hlen) + (ps & 0xffff);
-	return (uint16_t)((sum & 0xffff) + (sum >> 16));
-}
-
 /* A segment carrying an ACK written straight into one fresh mbuf:
  * Ethernet, IPv4 and TCP headers in place and up to TCP_COPY_MAX bytes of
  * payload copied from the send queue behind them, the checksum summed over
@@ -406,9 +390,23 @@ tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, ui
 	th->tcp_urp = 0;
 	if (ts)
 		put_ts((uint8_t *)(th + 1), tcp_now(w) + c->ts_offset, c->ts_recent);
-	hare_ipv4_tcp_cksum(w, m, th, c->t.laddr, c->t.raddr, hlen + len,
-			    (w->offloads & HARE_OFFLOAD_TCP_CKSUM) ? 0 :
-			    tcp_seg_sum(w->tcp, m, th, hlen, len, in_place));
+	if (w->offloads & HARE_OFFLOAD_TCP_CKSUM) {
+		hare_ipv4_tcp_cksum(w, m, th, c->t.laddr, c->t.raddr, hlen + len, 0);
+	} else {
+		/* RFC 9293 §3.1 checksum: the header and payload as written
+		 * (the payload's sum from the app when it gave one: the
+		 * header is then all that is read back), the pseudo-header
+		 * from the values (addresses, protocol, length). 32-bit
+		 * values added into 64 bits lose no carry (RFC 1071 §2). */
+		uint32_t ps = in_place ? tcp_meta(w->tcp, m)->psum : 0;
+		uint64_t sum = (uint64_t)c->t.raddr + c->t.laddr + ((uint32_t)IPPROTO_TCP << 8) +
+			       rte_cpu_to_be_16((uint16_t)(hlen + len));
+
+		if (ps & TCP_PSUM_VALID)
+			sum += ps & 0xffff;
+		sum = hare_sum64_add(sum, hare_raw_sum64(th, (ps & TCP_PSUM_VALID) ? hlen : hlen + len));
+		th->cksum = (uint16_t)~hare_fold64(sum);
+	}
 	hare_ipv4_fill(w, m, ip, c->t.laddr, c->t.raddr, IPPROTO_TCP, l3 + hlen + len);
 	hare_eth_fill(&w->mac, eh, &e->mac, RTE_ETHER_TYPE_IPV4);
 

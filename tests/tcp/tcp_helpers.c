@@ -218,6 +218,7 @@ tt_recv(struct ht_rig *r, struct tt_seg *s)
 		ph[8] = 0; ph[9] = 6; ph[10] = (uint8_t)(tl >> 8); ph[11] = (uint8_t)tl;
 		memcpy(ph + 12, th, tl);
 		assert_int_equal(ht_cksum(ph, 12 + tl), 0); /* TCP checksum right */
+		assert_int_equal(ht_cksum(ip, ihl), 0); /* IPv4 header checksum right */
 		memset(s, 0, offsetof(struct tt_seg, data));
 		s->n_sack = 0;
 		s->has_ts = s->sack_ok = false;

@@ -559,32 +559,19 @@ tcp_rtt_time_new(struct hare_worker *w, struct hare_tcp_conn *c)
 	}
 }
 
-/* Send what the windows allow (BSD tcp_output's shape). */
+static void tcp_output_pass(struct hare_worker *w, struct hare_tcp_conn *c);
+
+/* Send what the windows allow (BSD tcp_output's shape). The usual small
+ * send (a response, an echo) first: ESTABLISHED, nothing unusual, all
+ * unsent data fits one segment and both windows, and Nagle lets it go
+ * (nothing in flight, or nodelay, or a full segment). tcp_output_pass
+ * would send exactly this segment (ACK|PSH) and then stop; this is that
+ * pass without its general cases (and without its stack frame). */
 void
 tcp_output(struct hare_worker *w, struct hare_tcp_conn *c)
 {
-	if (c->flags & TF_DEAD)
-		return;
-	switch (c->state) {
-	case HARE_TCP_ESTABLISHED:
-	case HARE_TCP_CLOSE_WAIT:
-	case HARE_TCP_FIN_WAIT_1:
-	case HARE_TCP_CLOSING:
-	case HARE_TCP_LAST_ACK:
-		break;
-	default:
-		if (c->flags & TF_ACKNOW && c->state != HARE_TCP_SYN_SENT &&
-		    c->state != HARE_TCP_CLOSED)
-			tcp_send_ack(w, c);
-		return;
-	}
-	/* The usual small send (a response, an echo): ESTABLISHED, nothing
-	 * unusual, all unsent data fits one segment and both windows, and
-	 * Nagle lets it go (nothing in flight, or nodelay, or a full
-	 * segment). The loop below would send exactly this segment (ACK|PSH)
-	 * and then stop; this is that pass without its general cases. */
 	if (likely(c->state == HARE_TCP_ESTABLISHED &&
-		   !(c->flags & (TF_FIN_QUEUED | TF_IN_RECOVERY | TF_PERSIST)) &&
+		   !(c->flags & (TF_DEAD | TF_FIN_QUEUED | TF_IN_RECOVERY | TF_PERSIST)) &&
 		   c->n_sack == 0 && c->snd_nxt == c->snd_max &&
 		   !((c->opt & TO_SACK) && c->ooo_head))) {
 		uint32_t off = c->snd_nxt - c->snd_una;
@@ -602,6 +589,29 @@ tcp_output(struct hare_worker *w, struct hare_tcp_conn *c)
 				tcp_arm_rexmt_or_probe(w, c);
 			return;
 		}
+	}
+	tcp_output_pass(w, c);
+}
+
+/* tcp_output's general case: segments while the windows allow, in any
+ * state that sends. */
+static __rte_noinline void
+tcp_output_pass(struct hare_worker *w, struct hare_tcp_conn *c)
+{
+	if (c->flags & TF_DEAD)
+		return;
+	switch (c->state) {
+	case HARE_TCP_ESTABLISHED:
+	case HARE_TCP_CLOSE_WAIT:
+	case HARE_TCP_FIN_WAIT_1:
+	case HARE_TCP_CLOSING:
+	case HARE_TCP_LAST_ACK:
+		break;
+	default:
+		if (c->flags & TF_ACKNOW && c->state != HARE_TCP_SYN_SENT &&
+		    c->state != HARE_TCP_CLOSED)
+			tcp_send_ack(w, c);
+		return;
 	}
 	for (;;) {
 		uint32_t off, sendable, usable, flight, room = UINT32_MAX;

@@ -429,8 +429,9 @@ tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, ui
  * expanded twice, with and without the timestamp option, so the header
  * length is a constant in each (what Linux and hare negotiate is the
  * first). */
-int
-tcp_xmit(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
+static __rte_always_inline int
+tcp_xmit_inline(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len,
+		uint8_t flags)
 {
 	if (likely((flags & (TH_SYN | TH_RST | TH_ACK)) == TH_ACK)) {
 		int rc = likely(c->opt & TO_TS) ? tcp_xmit_direct(w, c, seq, len, flags, true) :
@@ -440,6 +441,12 @@ tcp_xmit(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t 
 			return rc;
 	}
 	return tcp_xmit_general(w, c, seq, len, flags);
+}
+
+int
+tcp_xmit(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
+{
+	return tcp_xmit_inline(w, c, seq, len, flags);
 }
 
 void
@@ -560,6 +567,7 @@ tcp_rtt_time_new(struct hare_worker *w, struct hare_tcp_conn *c)
 }
 
 static void tcp_output_pass(struct hare_worker *w, struct hare_tcp_conn *c);
+static void tcp_output_small(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t len);
 
 /* Send what the windows allow (BSD tcp_output's shape). The usual small
  * send (a response, an echo) first: ESTABLISHED, nothing unusual, all
@@ -579,18 +587,26 @@ tcp_output(struct hare_worker *w, struct hare_tcp_conn *c)
 
 		if (len > 0 && len <= c->mss && off + len <= c->snd_wnd && off + len <= c->cwnd &&
 		    (off == 0 || len == c->mss || w->cfg->tcp.nodelay)) {
-			if (tcp_xmit(w, c, c->snd_nxt, len, TH_ACK | TH_PSH) < 0)
-				return; /* no mbuf: the RTO retries */
-			w->stats.tcp_tx_bytes += len;
-			tcp_rtt_time_new(w, c);
-			c->snd_nxt += len;
-			c->snd_max = c->snd_nxt;
-			if (c->t_rexmt == 0)
-				tcp_arm_rexmt_or_probe(w, c);
+			tcp_output_small(w, c, len);
 			return;
 		}
 	}
 	tcp_output_pass(w, c);
+}
+
+/* The usual small send's segment and what sending it records, in one
+ * stack frame (the segment builder inlined): tcp_output's fast case. */
+static __rte_noinline void
+tcp_output_small(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t len)
+{
+	if (tcp_xmit_inline(w, c, c->snd_nxt, len, TH_ACK | TH_PSH) < 0)
+		return; /* no mbuf: the RTO retries */
+	w->stats.tcp_tx_bytes += len;
+	tcp_rtt_time_new(w, c);
+	c->snd_nxt += len;
+	c->snd_max = c->snd_nxt;
+	if (c->t_rexmt == 0)
+		tcp_arm_rexmt_or_probe(w, c);
 }
 
 /* tcp_output's general case: segments while the windows allow, in any

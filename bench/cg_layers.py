@@ -51,6 +51,7 @@ def parse(path):
     cfn = cob = ""
     pending_call = None
     total = 0
+    npos = 1
 
     def name(kind, rest):
         m = re.match(r"\((\d+)\)(?: (.*))?$", rest)
@@ -68,13 +69,18 @@ def parse(path):
             c = line[0]
             if c.isdigit() or c in "+-*":
                 parts = line.split()
-                cost = int(parts[1]) if len(parts) > 1 else 0
+                # positions first (one per "positions:" kind: line, or
+                # instr and line with --dump-instr=yes), then the cost
+                cost = int(parts[npos]) if len(parts) > npos else 0
                 if pending_call is not None:
                     edges[(fn, pending_call)] += cost
                     pending_call = None
                     cob = ob      # cob= holds for one call only
                 else:
                     selfc[fn] += cost
+                continue
+            if line.startswith("positions:"):
+                npos = len(line.split()) - 1
                 continue
             key, _, rest = line.partition("=")
             if key == "ob":

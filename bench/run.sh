@@ -50,7 +50,9 @@
 #   --list               print the scenario names and exit
 #
 # Environment: BENCH_SERVER_CORE (1), BENCH_CLIENT_CORE (0), BENCH_RESULTS
-# (output directory, default bench/results), HARE_BUILD (build directory).
+# (output directory, default bench/results), HARE_BUILD (build directory),
+# BENCH_CG_ARGS (more callgrind options for cost, e.g. --dump-instr=yes for
+# per-instruction counts).
 #
 # Needs root (namespaces), a build (./hare build) and Debian's wrk,
 # nginx-light, valgrind, gnuplot-nox, python3. Namespaces are
@@ -492,8 +494,9 @@ scen_cost() {
 		log=$RUN/logs/$tag.log
 		out=$RUN/logs/$tag.callgrind
 		# --no-huge: valgrind cannot map EAL's hugepage VA reservation
+		# shellcheck disable=SC2086 # BENCH_CG_ARGS: extra callgrind options, split
 		bg "$RIG_NS_STACK" "$log" valgrind --tool=callgrind --callgrind-out-file="$out" \
-			--toggle-collect=hare_worker_run "$BIN/hare-httpd" "$RIG_VDEV" -l "$SC" \
+			--toggle-collect=hare_worker_run ${BENCH_CG_ARGS:-} "$BIN/hare-httpd" "$RIG_VDEV" -l "$SC" \
 			--no-huge -m 700 -- --ip 198.18.0.1/24 --body-size 64 --max-conns 256
 		HARE_PID=$BG_PID
 		if ! wait_ready "$log" "$HARE_PID" 90; then

@@ -14,9 +14,56 @@
 #include <stdint.h>
 #include <string.h>
 #include <rte_byteorder.h>
+#include <rte_common.h>
 
 #if RTE_BYTE_ORDER != RTE_LITTLE_ENDIAN
 #error "hare_raw_cksum assumes a little-endian CPU (the odd trailing byte's lane)"
+#endif
+
+/* a + b in ones'-complement arithmetic on 64-bit partial sums */
+static inline uint64_t
+hare_sum64_add(uint64_t a, uint64_t b)
+{
+	a += b;
+	return a + (a < b); /* end-around carry */
+}
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+
+/* The plain sum of the 16-bit little-endian words of n128 128-byte
+ * blocks (n128 <= 512, 64 KiB), with AVX2: vpmaddwd adds pairs of words
+ * into 32-bit lanes, but reads them signed, so each word's top bit is
+ * flipped first (xor 0x8000: the lane sees w - 32768) and the bias is
+ * added back once at the end. 3 instructions per 32 bytes against the
+ * add-with-carry chain's 6.5; a lane grows by at most 2^17 per block, so
+ * 64 KiB cannot overflow it. */
+static inline uint64_t
+hare_sum_words_avx2(const uint8_t *p, size_t n128)
+{
+	const __m256i bias = _mm256_set1_epi16((short)0x8000), ones = _mm256_set1_epi16(1);
+	__m256i a0 = _mm256_setzero_si256(), m0, m1, m2, m3;
+	__m128i t;
+
+	for (size_t i = 0; i < n128; i++, p += 128) {
+		m0 = _mm256_madd_epi16(_mm256_xor_si256(_mm256_loadu_si256((const __m256i *)p),
+							bias), ones);
+		m1 = _mm256_madd_epi16(_mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(p + 32)),
+							bias), ones);
+		m2 = _mm256_madd_epi16(_mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(p + 64)),
+							bias), ones);
+		m3 = _mm256_madd_epi16(_mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(p + 96)),
+							bias), ones);
+		a0 = _mm256_add_epi32(a0, _mm256_add_epi32(_mm256_add_epi32(m0, m1),
+							   _mm256_add_epi32(m2, m3)));
+	}
+	/* eight signed lanes -> 64 bits */
+	a0 = _mm256_add_epi64(_mm256_cvtepi32_epi64(_mm256_castsi256_si128(a0)),
+			      _mm256_cvtepi32_epi64(_mm256_extracti128_si256(a0, 1)));
+	t = _mm_add_epi64(_mm256_castsi256_si128(a0), _mm256_extracti128_si256(a0, 1));
+	return (uint64_t)(_mm_cvtsi128_si64(t) + _mm_extract_epi64(t, 1) +
+			  (int64_t)n128 * 64 * 32768);
+}
 #endif
 
 /* The ones'-complement sum of buf as a 64-bit partial sum, not yet
@@ -29,6 +76,18 @@ hare_raw_sum64(const void *buf, size_t len)
 	uint32_t w;
 	uint16_t h;
 
+#if defined(__AVX2__)
+	/* long buffers (a full segment): the vector sum of whole 128-byte
+	 * blocks first; a plain sum of 16-bit words is a valid partial
+	 * ones'-complement sum (2^16 = 1 modulo 0xffff, RFC 1071 §2) */
+	while (len >= 256) {
+		size_t n = RTE_MIN(len / 128, (size_t)512);
+
+		sum = hare_sum64_add(sum, hare_sum_words_avx2(p, n));
+		p += n * 128;
+		len -= n * 128;
+	}
+#endif
 #if defined(__x86_64__)
 	/* One add-with-carry chain over eight, then four 64-bit words, the
 	 * final carry folded back in (end-around carry): 13 instructions per
@@ -88,14 +147,6 @@ hare_raw_sum64(const void *buf, size_t len)
 		sum += (sum < *p);
 	}
 	return sum;
-}
-
-/* a + b in ones'-complement arithmetic on 64-bit partial sums */
-static inline uint64_t
-hare_sum64_add(uint64_t a, uint64_t b)
-{
-	a += b;
-	return a + (a < b); /* end-around carry */
 }
 
 /* A 64-bit partial sum folded to 16 bits (64 -> 32 -> 16) */

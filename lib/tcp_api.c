@@ -146,7 +146,6 @@ hare_tcp_connect_from(struct hare_worker *w, uint32_t src, uint16_t sport,
 	tcp_set_ops(c, ops);
 	c->ctx = ctx;
 	c->state = HARE_TCP_SYN_SENT;
-	tcp_conn_init_common(x, c);
 	c->rcv_wscale = w->cfg->tcp.wscale ? pick_wscale(w) : 0;
 	c->mss = tcp_mss_for(w);
 	x->cc->init(c);
@@ -370,11 +369,11 @@ apply_fin_state(struct hare_tcp_conn *c)
 		c->state = HARE_TCP_LAST_ACK;
 }
 
-int
-hare_tcp_shutdown(struct hare_tcp_conn *c)
+/* hare_tcp_shutdown for a connection (inline in hare_tcp_close too: the
+ * usual server close). */
+static inline int
+tcp_shutdown(struct hare_tcp_conn *c)
 {
-	if (c == NULL)
-		return -EINVAL;
 	if (c->flags & (TF_FIN_QUEUED | TF_DEAD))
 		return -ENOTCONN;
 	switch (c->state) {
@@ -392,6 +391,14 @@ hare_tcp_shutdown(struct hare_tcp_conn *c)
 	default:
 		return -ENOTCONN;
 	}
+}
+
+int
+hare_tcp_shutdown(struct hare_tcp_conn *c)
+{
+	if (c == NULL)
+		return -EINVAL;
+	return tcp_shutdown(c);
 }
 
 int
@@ -415,7 +422,7 @@ hare_tcp_close(struct hare_tcp_conn *c)
 	case HARE_TCP_CLOSE_WAIT:
 	case HARE_TCP_SYN_RCVD:
 		if (!(c->flags & TF_FIN_QUEUED))
-			hare_tcp_shutdown(c);
+			tcp_shutdown(c);
 		break;
 	case HARE_TCP_FIN_WAIT_2:
 		tcp_set_keep(c->w, c, c->w->cfg->tcp.fin_wait2_ms);

@@ -7,14 +7,11 @@
  */
 #include "tcp_impl.h"
 
-/* RFC 6928: IW = min(10*MSS, max(2*MSS, 14600)). */
+/* tcp_newreno_init (tcp_impl.h, inline for the passive open) */
 static void
 newreno_init(struct hare_tcp_conn *c)
 {
-	uint32_t mss = c->mss;
-
-	c->cwnd = RTE_MIN(10 * mss, RTE_MAX(2 * mss, 14600u));
-	c->ssthresh = UINT32_MAX / 2;
+	tcp_newreno_init(c);
 }
 
 /* tcp_newreno_on_ack (tcp_impl.h, inline for the ACK fast path) */

@@ -59,8 +59,10 @@ tcp_flow_hash_rss(const struct hare_tcp_ctx *x, const struct tcp_tuple *t)
 	return rte_softrss(in, 3, x->rss_key);
 }
 
-int
-tcp_flow_insert(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref)
+/* tcp_flow_insert's body, inline for the connection slab's alloc (every
+ * open). */
+static __rte_always_inline int
+flow_insert(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref)
 {
 	uint32_t i = hash & x->slot_mask;
 
@@ -74,8 +76,16 @@ tcp_flow_insert(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref)
 	return 0;
 }
 
-void
-tcp_flow_remove(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref)
+int
+tcp_flow_insert(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref)
+{
+	return flow_insert(x, hash, ref);
+}
+
+/* tcp_flow_remove's body, inline where TIME_WAIT entries expire (one per
+ * connection: the timer run's main work). */
+static __rte_always_inline void
+flow_remove(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref)
 {
 	uint32_t mask = x->slot_mask, i = hash & mask, j;
 
@@ -103,6 +113,12 @@ tcp_flow_remove(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref)
 	x->n_flows--;
 }
 
+void
+tcp_flow_remove(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref)
+{
+	flow_remove(x, hash, ref);
+}
+
 /* ---- ISN (RFC 6528): ISN = M + F(tuple, secret), M a 4 µs clock ------ */
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
@@ -112,23 +128,42 @@ tcp_flow_remove(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref)
 	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
 	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); } while (0)
 
-/* SipHash-2-4 of the 12-byte tuple (a keyed PRF, as RFC 6528 §3 asks). */
+/* SipHash-1-3 of the 12-byte tuple: RFC 6528 §3's F, a pseudorandom
+ * function of the tuple and a secret that cannot be computed from outside.
+ * SipHash with one compression and three finalization rounds (the variant
+ * Rust's and Python's hash tables key against flooding) rather than
+ * SipHash-2-4: 5 rounds instead of 8 on every open. Not a CRC: a keyed
+ * CRC is affine in the tuple, so one observed ISN would give every other
+ * tuple's offset. v[] is the key-dependent initial state (tcp_isn_init). */
 static uint64_t
-siphash_tuple(const uint64_t k[2], const struct tcp_tuple *t)
+siphash_tuple(const uint64_t v[4], const struct tcp_tuple *t)
 {
-	uint64_t v0 = 0x736f6d6570736575ULL ^ k[0], v1 = 0x646f72616e646f6dULL ^ k[1];
-	uint64_t v2 = 0x6c7967656e657261ULL ^ k[0], v3 = 0x7465646279746573ULL ^ k[1];
+	uint64_t v0 = v[0], v1 = v[1], v2 = v[2], v3 = v[3];
 	uint64_t m0, m1;
 
 	memcpy(&m0, t, 8);
 	m1 = 0;
 	memcpy(&m1, (const char *)t + 8, 4);
 	m1 |= (uint64_t)12 << 56;
-	v3 ^= m0; SIPROUND; SIPROUND; v0 ^= m0;
-	v3 ^= m1; SIPROUND; SIPROUND; v0 ^= m1;
+	v3 ^= m0; SIPROUND; v0 ^= m0;
+	v3 ^= m1; SIPROUND; v0 ^= m1;
 	v2 ^= 0xff;
-	SIPROUND; SIPROUND; SIPROUND; SIPROUND;
+	SIPROUND; SIPROUND; SIPROUND;
 	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* The SipHash state after the key, and the TSC ticks per 4 µs (M below),
+ * both fixed for the worker's life. */
+static void
+tcp_isn_init(struct hare_tcp_ctx *x)
+{
+	const uint64_t *k = x->isn_key;
+
+	x->isn_v[0] = 0x736f6d6570736575ULL ^ k[0];
+	x->isn_v[1] = 0x646f72616e646f6dULL ^ k[1];
+	x->isn_v[2] = 0x6c7967656e657261ULL ^ k[0];
+	x->isn_v[3] = 0x7465646279746573ULL ^ k[1];
+	x->isn_tsc_div = rte_get_tsc_hz() / 250000 + 1;
 }
 
 /* RFC 6528 ISN for a tuple whose F() = prf was computed by the caller. */
@@ -139,43 +174,22 @@ tcp_isn_from(const struct hare_tcp_ctx *x, uint64_t prf)
 		return x->isn_fixed;
 	/* M: 4 µs ticks from the TSC (not now_ms: two connections in the same
 	 * ms to the same tuple must still differ). */
-	uint64_t us4 = rte_get_tsc_cycles() / (rte_get_tsc_hz() / 250000 + 1);
+	uint64_t us4 = rte_get_tsc_cycles() / x->isn_tsc_div;
 
 	return (uint32_t)us4 + (uint32_t)prf;
 }
 
 /* ---- connections --------------------------------------------------- */
 
-struct hare_tcp_conn *
-tcp_conn_alloc(struct hare_tcp_ctx *x, const struct tcp_tuple *t, uint32_t hash)
-{
-	struct hare_tcp_conn *c;
-	uint32_t idx = x->conn_free;
-
-	if (idx == TCP_NONE)
-		return NULL;
-	if (tcp_flow_insert(x, hash, idx + 1) < 0)
-		return NULL;
-	c = &x->conns[idx];
-	x->conn_free = c->t_next;
-	memset(c, 0, sizeof(*c));
-	c->t = *t;
-	c->hash = hash;
-	c->t_next = c->t_prev = TCP_NONE;
-	c->zombie_next = TCP_NONE;
-	c->w = x->w;
-	x->n_conns++;
-	return c;
-}
 
 /* Choose the ISS (RFC 6528) and the timestamp offset, and set the common
  * initial values. One SipHash of the tuple serves both (it is the
  * expensive part of a connection set-up). */
-void
-tcp_conn_init_common(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
+static __rte_always_inline void
+conn_init_common(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
 {
 	const struct hare_tcp_cfg *tc = &x->w->cfg->tcp;
-	uint64_t prf = siphash_tuple(x->isn_key, &c->t);
+	uint64_t prf = siphash_tuple(x->isn_v, &c->t);
 
 	c->iss = tcp_isn_from(x, prf);
 
@@ -189,6 +203,32 @@ tcp_conn_init_common(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
 	c->ts_offset = (uint32_t)prf >> 3;
 	c->ssthresh = UINT32_MAX / 2;
 	c->rexmt_stamp = tcp_now(x->w) - 1; /* no ACK has restarted the timer yet */
+}
+
+/* A new connection for tuple t (flow hash `hash`): in the flow table,
+ * zeroed, its ISS, timestamp offset and common initial values set
+ * (conn_init_common); NULL when the slab or the table is full. */
+struct hare_tcp_conn *
+tcp_conn_alloc(struct hare_tcp_ctx *x, const struct tcp_tuple *t, uint32_t hash)
+{
+	struct hare_tcp_conn *c;
+	uint32_t idx = x->conn_free;
+
+	if (idx == TCP_NONE)
+		return NULL;
+	if (flow_insert(x, hash, idx + 1) < 0)
+		return NULL;
+	c = &x->conns[idx];
+	x->conn_free = c->t_next;
+	memset(c, 0, sizeof(*c));
+	c->t = *t;
+	c->hash = hash;
+	c->t_next = c->t_prev = TCP_NONE;
+	c->zombie_next = TCP_NONE;
+	c->w = x->w;
+	x->n_conns++;
+	conn_init_common(x, c);
+	return c;
 }
 
 /* Unlink the timer node and free both queues; runs twice per connection
@@ -209,18 +249,25 @@ conn_free_resources(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
 
 /* Remove from the flow table at once, free later (the caller may still be
  * inside input processing or an app callback for this conn). */
-void
-tcp_conn_release(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
+static __rte_always_inline void
+conn_release(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
 {
 	if (c->flags & TF_DEAD)
 		return;
 	c->flags |= TF_DEAD;
 	c->state = HARE_TCP_CLOSED;
-	tcp_flow_remove(x, c->hash, tcp_conn_idx(x, c) + 1);
+	if (!(c->flags & TF_UNHASHED))
+		tcp_flow_remove(x, c->hash, tcp_conn_idx(x, c) + 1);
 	conn_free_resources(x, c);
 	c->t_rexmt = c->t_delack = c->t_keep = 0;
 	c->zombie_next = x->zombies;
 	x->zombies = tcp_conn_idx(x, c);
+}
+
+void
+tcp_conn_release(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
+{
+	conn_release(x, c);
 }
 
 void
@@ -243,8 +290,8 @@ tcp_reap_zombies(struct hare_tcp_ctx *x)
 
 /* Final transition to CLOSED: tell the app (unless it closed/aborted or
  * never saw the conn) and release. */
-void
-tcp_conn_closed(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, enum hare_tcp_close_reason why)
+static __rte_always_inline void
+conn_closed(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, enum hare_tcp_close_reason why)
 {
 	bool tell;
 
@@ -256,23 +303,35 @@ tcp_conn_closed(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, enum hare_tcp_c
 		x->listeners[c->lidx].pending--;
 	tell = !(c->flags & TF_ORPHAN) &&
 	       ((c->flags & TF_ACCEPTED) || (c->flags & TF_ACTIVE)) && c->ops && c->ops->on_closed;
-	tcp_conn_release(x, c);
+	conn_release(x, c);
 	if (tell)
 		c->ops->on_closed(c, why);
 }
 
+void
+tcp_conn_closed(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, enum hare_tcp_close_reason why)
+{
+	conn_closed(x, c, why);
+}
+
 /* ---- TIME_WAIT ----------------------------------------------------- */
 
-void
-tcp_tw_remove(struct hare_tcp_ctx *x, uint32_t idx)
+static __rte_always_inline void
+tw_remove(struct hare_tcp_ctx *x, uint32_t idx)
 {
 	struct tcp_tw *tw = &x->tw[idx];
 
 	if (!tw->in_use)
 		return;
-	tcp_flow_remove(x, tw->hash, (idx + 1) | TCP_REF_TW);
+	flow_remove(x, tw->hash, (idx + 1) | TCP_REF_TW);
 	tw->in_use = 0; /* stays in the FIFO; skipped and freed at the head */
 	x->n_tw--;
+}
+
+void
+tcp_tw_remove(struct hare_tcp_ctx *x, uint32_t idx)
+{
+	tw_remove(x, idx);
 }
 
 static void
@@ -322,40 +381,49 @@ tcp_tw_expire(struct hare_tcp_ctx *x)
 			break;
 		}
 		if (tw->in_use)
-			tcp_tw_remove(x, idx);
+			tw_remove(x, idx);
 		tw_fifo_pop_free(x);
 	}
 }
 
+/* The flow slot holding old_ref (tuple hash `hash`) now holds new_ref: a
+ * connection's tuple handed to its TIME_WAIT entry in place, without the
+ * removal's backward shift and a new insertion's probe. */
+static void
+tcp_flow_rekey(struct hare_tcp_ctx *x, uint32_t hash, uint32_t old_ref, uint32_t new_ref)
+{
+	uint32_t i = hash & x->slot_mask;
+
+	while (x->slots[i].ref != old_ref) {
+		if (unlikely(x->slots[i].ref == 0)) {
+			/* not in the table (never expected: a live connection
+			 * is): insert; the load bound leaves room (one out,
+			 * one in) */
+			(void)tcp_flow_insert(x, hash, new_ref);
+			return;
+		}
+		i = (i + 1) & x->slot_mask;
+	}
+	x->slots[i].ref = new_ref;
+}
+
+/* RFC 9293 §3.10.7.4: c enters TIME-WAIT. Its compact entry takes the
+ * tuple's flow slot in place (TF_UNHASHED: the release leaves the table
+ * alone), then the connection closes as any other. */
 void
 tcp_enter_time_wait(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
 {
 	struct hare_worker *w = x->w;
 	struct tcp_tw *tw;
-	uint32_t idx;
-	struct tcp_tuple t = c->t;
-	uint32_t hash = c->hash;
-	struct tcp_tw tmp;
+	uint32_t idx, wnd;
 
-	w->stats.tcp_time_wait++;
-	memset(&tmp, 0, sizeof(tmp));
-	tmp.t = c->t;
-	tmp.hash = c->hash;
-	tmp.snd_nxt = c->snd_max;
-	tmp.rcv_nxt = c->rcv_nxt;
-	tmp.has_ts = (c->opt & TO_TS) != 0;
-	tmp.ts_recent = c->ts_recent;
-	tmp.ts_offset = c->ts_offset;
-	{
-		uint32_t wnd = tcp_rcv_window(c, w) >> c->rcv_wscale;
-		tmp.wnd = (uint16_t)(wnd > 65535 ? 65535 : wnd);
-	}
-	tmp.expire = tcp_now(w) + w->cfg->tcp.time_wait_ms;
-	tmp.in_use = 1;
-	tcp_conn_closed(x, c, HARE_TCP_CLOSE_NORMAL);
-	if (w->cfg->tcp.time_wait_ms == 0 || x->max_tw == 0)
+	if (unlikely(c->flags & TF_DEAD))
 		return;
-
+	w->stats.tcp_time_wait++;
+	if (w->cfg->tcp.time_wait_ms == 0 || x->max_tw == 0) {
+		tcp_conn_closed(x, c, HARE_TCP_CLOSE_NORMAL);
+		return;
+	}
 	/* full: recycle the oldest entry early (counted as a normal expiry) */
 	if (x->tw_free == TCP_NONE) {
 		while (x->tw_head != TCP_NONE && x->tw_free == TCP_NONE) {
@@ -367,37 +435,28 @@ tcp_enter_time_wait(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
 	idx = x->tw_free;
 	tw = &x->tw[idx];
 	x->tw_free = tw->next;
-	*tw = tmp;
-	if (tcp_flow_insert(x, hash, (idx + 1) | TCP_REF_TW) < 0) {
-		tw->in_use = 0;
-		tw->next = x->tw_free;
-		x->tw_free = idx;
-		return;
-	}
-	(void)t;
+	tw->t = c->t;
+	tw->hash = c->hash;
+	tw->snd_nxt = c->snd_max;
+	tw->rcv_nxt = c->rcv_nxt;
+	tw->ts_recent = c->ts_recent;
+	tw->ts_offset = c->ts_offset;
+	tw->expire = tcp_now(w) + w->cfg->tcp.time_wait_ms;
+	wnd = tcp_rcv_window(c, w) >> c->rcv_wscale;
+	tw->wnd = (uint16_t)(wnd > 65535 ? 65535 : wnd);
+	tw->has_ts = (c->opt & TO_TS) != 0;
+	tw->in_use = 1;
+	tw->refreshed = 0;
+	tcp_flow_rekey(x, c->hash, tcp_conn_idx(x, c) + 1, (idx + 1) | TCP_REF_TW);
+	c->flags |= TF_UNHASHED;
 	x->n_tw++;
 	tw_fifo_push(x, idx);
+	conn_closed(x, c, HARE_TCP_CLOSE_NORMAL);
 }
 
 /* ---- listeners ----------------------------------------------------- */
 
-int
-tcp_listener_find(const struct hare_tcp_ctx *x, uint32_t laddr, uint16_t lport)
-{
-	int any = -1;
-
-	for (unsigned i = 0; i < x->n_listeners; i++) {
-		const struct tcp_listener *l = &x->listeners[i];
-
-		if (!l->in_use || l->lport != lport)
-			continue;
-		if (l->laddr == laddr)
-			return (int)i;
-		if (l->laddr == 0)
-			any = (int)i;
-	}
-	return any;
-}
+/* tcp_listener_find: inline in tcp_impl.h (every SYN looks it up) */
 
 /* ---- worker init / fini ------------------------------------------- */
 
@@ -459,6 +518,7 @@ hare_tcp_worker_init(struct hare_worker *w)
 	x->zombies = TCP_NONE;
 	/* per boot, not per process: see boot_secret.c (falls back to random) */
 	(void)hare_boot_secret(x->isn_key);
+	tcp_isn_init(x);
 	x->next_port = (uint16_t)(TCP_EPHEMERAL_LO + rte_rand() % (TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO));
 	x->cc = &tcp_cc_newreno;
 	w->tcp = x;

@@ -100,6 +100,8 @@
 #define TF_ACK_QUEUED (1u << 22)  /* on the worker's end-of-burst ACK list */
 #define TF_SENT_CB    (1u << 23)  /* call ops->on_sent for ACKs of new data
 				   * (tcp_set_ops, hare_tcp_want_sent) */
+#define TF_UNHASHED   (1u << 24)  /* its flow slot went to its TIME_WAIT entry
+				   * (tcp_enter_time_wait): release leaves the table */
 
 /* Negotiated options (c->opt). */
 #define TO_TS   (1u << 0)
@@ -281,12 +283,16 @@ struct hare_tcp_ctx {
 	const uint8_t *rss_key;          /* set when flow hash = NIC Toeplitz */
 	uint32_t rss_key_len;
 	uint64_t isn_key[2];             /* RFC 6528 secret */
+	uint64_t isn_v[4];               /* SipHash state after the key (tcp_flow.c) */
+	uint64_t isn_tsc_div;            /* TSC ticks per 4 µs, + 1 */
 	bool isn_fixed_set;
 	uint32_t isn_fixed;
 	const struct tcp_cc_ops *cc;
 	uint32_t pool_free;              /* mbufs free in w->pool, sampled each ms */
 	uint8_t mem_pressure;
 	uint8_t in_event;                /* inside input/timers: defer frees */
+	uint8_t wscale;                  /* our window scale for rcv_buf = wscale_buf */
+	uint32_t wscale_buf;
 	uint32_t ackq[TCP_ACKQ_MAX];     /* conns owing an ACK at the end of the RX burst;
 					  * w->tcp_acks_owed of them (the worker's loop reads it) */
 	struct tcp_listener listeners[TCP_MAX_LISTENERS];
@@ -460,14 +466,32 @@ tcp_flow_lookup(const struct hare_tcp_ctx *x, uint32_t hash, const struct tcp_tu
 }
 int tcp_flow_insert(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref);
 void tcp_flow_remove(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref);
+/* in the table, zeroed, ISS and the common initial values set */
 struct hare_tcp_conn *tcp_conn_alloc(struct hare_tcp_ctx *x, const struct tcp_tuple *t, uint32_t hash);
 void tcp_conn_release(struct hare_tcp_ctx *x, struct hare_tcp_conn *c); /* -> zombie list */
 void tcp_reap_zombies(struct hare_tcp_ctx *x);
 void tcp_enter_time_wait(struct hare_tcp_ctx *x, struct hare_tcp_conn *c);
 void tcp_tw_remove(struct hare_tcp_ctx *x, uint32_t idx);
-int tcp_listener_find(const struct hare_tcp_ctx *x, uint32_t laddr, uint16_t lport);
+/* The listener for a SYN to laddr:lport (network order): an exact
+ * address match first, else one on any address (0); -1 for none. */
+static inline int
+tcp_listener_find(const struct hare_tcp_ctx *x, uint32_t laddr, uint16_t lport)
+{
+	int any = -1;
+
+	for (unsigned i = 0; i < x->n_listeners; i++) {
+		const struct tcp_listener *l = &x->listeners[i];
+
+		if (!l->in_use || l->lport != lport)
+			continue;
+		if (l->laddr == laddr)
+			return (int)i;
+		if (l->laddr == 0)
+			any = (int)i;
+	}
+	return any;
+}
 void tcp_conn_closed(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, enum hare_tcp_close_reason why);
-void tcp_conn_init_common(struct hare_tcp_ctx *x, struct hare_tcp_conn *c); /* sets iss too */
 
 /* tcp_out.c */
 void tcp_output(struct hare_worker *w, struct hare_tcp_conn *c);
@@ -482,7 +506,13 @@ void tcp_respond(struct hare_worker *w, const struct tcp_tuple *t, uint32_t seq,
 		 uint8_t flags, uint16_t wnd, const uint32_t *ts /* [val, ecr] or NULL */);
 void tcp_reset_reply(struct hare_worker *w, const struct tcp_seg *s);
 void tcp_sndq_purge(struct hare_tcp_conn *c);
-uint16_t tcp_mss_for(const struct hare_worker *w);
+/* The MSS our MTU allows (RFC 9293 §3.7.1), options excluded. Inline:
+ * every passive open asks twice (its SYN's options, its SYN-ACK's). */
+static inline uint16_t
+tcp_mss_for(const struct hare_worker *w)
+{
+	return (uint16_t)(w->cfg->mtu - sizeof(struct rte_ipv4_hdr) - sizeof(struct rte_tcp_hdr));
+}
 void tcp_retransmit_head(struct hare_worker *w, struct hare_tcp_conn *c);
 
 /* tcp_timer.c */
@@ -498,9 +528,24 @@ tcp_timer_arm(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, uint32_t when)
 		return;
 	tcp_timer_link(x, c, when);
 }
-void tcp_timer_unlink(struct hare_tcp_ctx *x, struct hare_tcp_conn *c);
+/* Take the node off its wheel slot (inline: every connection's release). */
+static inline void
+tcp_timer_unlink(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
+{
+	if (!c->t_linked)
+		return;
+	if (c->t_prev != TCP_NONE)
+		x->conns[c->t_prev].t_next = c->t_next;
+	else
+		x->wheel[c->t_expire & (TCP_WHEEL_SLOTS - 1)] = c->t_next;
+	if (c->t_next != TCP_NONE)
+		x->conns[c->t_next].t_prev = c->t_prev;
+	c->t_next = c->t_prev = TCP_NONE;
+	c->t_linked = 0;
+}
 void tcp_timer_rearm(struct hare_tcp_ctx *x, struct hare_tcp_conn *c);
 void tcp_arm_rexmt(struct hare_worker *w, struct hare_tcp_conn *c);
+void tcp_arm_rexmt_synack(struct hare_worker *w, struct hare_tcp_conn *c);
 void tcp_arm_rexmt_or_probe(struct hare_worker *w, struct hare_tcp_conn *c);
 void tcp_arm_delack(struct hare_worker *w, struct hare_tcp_conn *c);
 void tcp_set_keep(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t ms);
@@ -555,6 +600,18 @@ tcp_sndq_free_acked(struct hare_tcp_conn *c, uint32_t bytes)
 
 /* tcp_in.c helpers used elsewhere */
 void tcp_ooo_purge(struct hare_tcp_ctx *x, struct hare_tcp_conn *c);
+
+/* NewReno's initial window (tcp_cc_newreno.init), inline for the passive
+ * open as tcp_newreno_on_ack for the ACK path. RFC 6928: IW =
+ * min(10*MSS, max(2*MSS, 14600)). */
+static inline void
+tcp_newreno_init(struct hare_tcp_conn *c)
+{
+	uint32_t mss = c->mss;
+
+	c->cwnd = RTE_MIN(10 * mss, RTE_MAX(2 * mss, 14600u));
+	c->ssthresh = UINT32_MAX / 2;
+}
 
 /* NewReno's growth on new data acknowledged (tcp_cc_newreno.on_ack),
  * inline so the ACK path calls it directly when NewReno is the one in

@@ -123,37 +123,39 @@ tcp_seg_hash(const struct hare_tcp_ctx *x, const struct rte_mbuf *m, const struc
 
 /* ---- option parsing ------------------------------------------------ */
 
-/* Every option layout (tcp_parse_options' cases past the first). */
+/* The common SYN's 20 option bytes: MSS, SACK-permitted, timestamps,
+ * NOP, window scale (Linux's layout, and hare's own), its fixed bytes
+ * compared as two words: 02 04 m m | 04 02 08 0a | TSval | TSecr |
+ * 01 03 03 ws. False (nothing set) for any other layout. */
+static __rte_always_inline bool
+tcp_parse_syn_common(struct tcp_seg *s, const uint8_t *o)
+{
+	uint64_t a;
+	uint32_t b, v, e;
+
+	memcpy(&a, o, 8);
+	memcpy(&b, o + 16, 4);
+	if ((a & 0xffffffff0000ffffull) != 0x0a08020400000402ull ||
+	    (b & 0x00ffffffu) != 0x00030301u)
+		return false;
+	s->mss = (uint16_t)((o[2] << 8) | o[3]);
+	s->has_mss = 1;
+	s->sack_ok = 1;
+	memcpy(&v, o + 8, 4); memcpy(&e, o + 12, 4);
+	s->tsval = rte_be_to_cpu_32(v);
+	s->tsecr = rte_be_to_cpu_32(e);
+	s->has_ts = 1;
+	s->ws = RTE_MIN(o[19], 14); /* RFC 7323 §2.3 */
+	s->has_ws = 1;
+	return true;
+}
+
+/* Every option layout (tcp_parse_options' cases past the first two). */
 static __rte_noinline bool
 tcp_parse_options_general(struct tcp_seg *s, const uint8_t *o, uint32_t len)
 {
 	bool syn = s->flags & TH_SYN;
 
-	/* the common SYN: MSS, SACK-permitted, timestamps, NOP, window scale
-	 * (Linux's layout, and hare's own), its fixed bytes compared as two
-	 * words: 02 04 m m | 04 02 08 0a | TSval | TSecr | 01 03 03 ws */
-	if (len == 20 && syn) {
-		uint64_t a;
-		uint32_t b;
-
-		memcpy(&a, o, 8);
-		memcpy(&b, o + 16, 4);
-		if ((a & 0xffffffff0000ffffull) == 0x0a08020400000402ull &&
-		    (b & 0x00ffffffu) == 0x00030301u) {
-			uint32_t v, e;
-
-			s->mss = (uint16_t)((o[2] << 8) | o[3]);
-			s->has_mss = 1;
-			s->sack_ok = 1;
-			memcpy(&v, o + 8, 4); memcpy(&e, o + 12, 4);
-			s->tsval = rte_be_to_cpu_32(v);
-			s->tsecr = rte_be_to_cpu_32(e);
-			s->has_ts = 1;
-			s->ws = RTE_MIN(o[19], 14); /* RFC 7323 §2.3 */
-			s->has_ws = 1;
-			return true;
-		}
-	}
 	while (len > 0) {
 		uint8_t kind = o[0], olen;
 
@@ -236,6 +238,9 @@ tcp_parse_options(struct tcp_seg *s, const uint8_t *o, uint32_t len)
 		s->has_ts = 1;
 		return true;
 	}
+	/* the common SYN (tcp_parse_syn_common) */
+	if (len == 20 && (s->flags & TH_SYN) && tcp_parse_syn_common(s, o))
+		return true;
 	return tcp_parse_options_general(s, o, len);
 }
 
@@ -255,19 +260,27 @@ tcp_free_seg_mbuf(struct hare_worker *w, struct tcp_seg *s)
 	}
 }
 
+/* Our window scale (RFC 7323 §2.3): the least shift that lets rcv_buf
+ * be advertised; remembered per worker with the rcv_buf it was for. */
 static uint8_t
 tcp_pick_wscale(const struct hare_worker *w)
 {
+	struct hare_tcp_ctx *x = w->tcp;
+	const uint32_t buf = w->cfg->tcp.rcv_buf;
 	uint8_t ws = 0;
 
-	while (ws < 14 && (w->cfg->tcp.rcv_buf >> ws) > 65535)
+	if (likely(x->wscale_buf == buf))
+		return x->wscale;
+	while (ws < 14 && (buf >> ws) > 65535)
 		ws++;
+	x->wscale_buf = buf;
+	x->wscale = ws;
 	return ws;
 }
 
 /* Options of a SYN / SYN-ACK: what both sides agreed (RFC 7323 §1.3, RFC
  * 2018 §2, RFC 9293 §3.7.1 MSS clamped to our MTU). */
-static void
+static __rte_always_inline void
 tcp_syn_options(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s, bool active)
 {
 	const struct hare_tcp_cfg *tc = &w->cfg->tcp;
@@ -731,6 +744,18 @@ tcp_data(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
 	}
 }
 
+/* A closing connection with nothing for the output pass: the FIN out at
+ * snd_max (sent, perhaps acknowledged) after every queued byte, no ACK
+ * owed (with ACK_2SEG the pass would send that ACK). The pass would find
+ * no data, no FIN and no ACK to send. */
+static __rte_always_inline bool
+tcp_fin_idle(const struct hare_tcp_conn *c)
+{
+	return (c->flags & (TF_FIN_SENT | TF_ACKNOW | TF_WND_UPDATE | TF_ACK_2SEG)) == TF_FIN_SENT &&
+	       c->snd_nxt == c->snd_max &&
+	       c->snd_buffered == c->snd_nxt - c->snd_una - !(c->flags & TF_FIN_ACKED);
+}
+
 /* Tail of every event on a live connection: ACK now, or arm delayed ACK,
  * and send whatever the windows now allow. */
 static __rte_always_inline void
@@ -763,7 +788,7 @@ tcp_finish(struct hare_worker *w, struct hare_tcp_conn *c)
 		if (c->state == HARE_TCP_ESTABLISHED && !(c->flags & TF_FIN_QUEUED) &&
 		    c->snd_nxt == c->snd_max && c->snd_buffered == c->snd_nxt - c->snd_una)
 			tcp_send_ack(w, c);
-		else
+		else if (!tcp_fin_idle(c))
 			tcp_output(w, c);
 	}
 	if ((c->flags & TF_DELACK) && !(c->flags & TF_DEAD))
@@ -804,6 +829,40 @@ tcp_established_passive(struct hare_worker *w, struct hare_tcp_conn *c)
 	}
 	return !(c->flags & TF_DEAD);
 }
+
+/* SYN-RECEIVED, fifth step, an acceptable ACK of our SYN (the caller
+ * checked SND.UNA < SEG.ACK =< SND.NXT): RTT from the echoed timestamp,
+ * the send window from this segment, ESTABLISHED (the app's accept), SYN
+ * data made deliverable. False when the connection is gone (refused). */
+static bool
+tcp_synrcvd_ack(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s)
+{
+	if ((c->opt & TO_TS) && s->has_ts && s->tsecr != 0) {
+		uint32_t r = tcp_now(w) + c->ts_offset - s->tsecr;
+
+		if ((int32_t)r >= 0 && r < 600000)
+			tcp_rtt_sample(w, c, r);
+	}
+	c->snd_una = c->iss + 1;
+	c->snd_wnd = s->wnd << c->snd_wscale;
+	c->max_sndwnd = c->snd_wnd;
+	c->snd_wl1 = s->seq;
+	c->snd_wl2 = s->ack;
+	c->rxt_shift = 0;
+	c->t_rexmt = 0;
+	if (!tcp_established_passive(w, c))
+		return false;
+	/* SYN data parked in the OOO queue is now deliverable */
+	if (c->ooo_head) {
+		tcp_ooo_drain(w, c);
+		c->flags |= TF_ACKNOW;
+		if (c->flags & TF_DEAD)
+			return false;
+	}
+	return true;
+}
+
+static void tcp_slow_path_ack(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s);
 
 /* §3.10.7.4 for synchronized states and SYN-RECEIVED. */
 static void
@@ -925,29 +984,33 @@ tcp_slow_path(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
 	if (c->state == HARE_TCP_SYN_RCVD) {
 		if (!(SEQ_GT(s->ack, c->snd_una) && SEQ_LEQ(s->ack, c->snd_max)))
 			goto dropwithreset;
-		if ((c->opt & TO_TS) && s->has_ts && s->tsecr != 0) {
-			uint32_t r = tcp_now(w) + c->ts_offset - s->tsecr;
-
-			if ((int32_t)r >= 0 && r < 600000)
-				tcp_rtt_sample(w, c, r);
-		}
-		c->snd_una = c->iss + 1;
-		c->snd_wnd = s->wnd << c->snd_wscale;
-		c->max_sndwnd = c->snd_wnd;
-		c->snd_wl1 = s->seq;
-		c->snd_wl2 = s->ack;
-		c->rxt_shift = 0;
-		c->t_rexmt = 0;
-		if (!tcp_established_passive(w, c))
+		if (!tcp_synrcvd_ack(w, c, s))
 			goto drop;
-		/* SYN data parked in the OOO queue is now deliverable */
-		if (c->ooo_head) {
-			tcp_ooo_drain(w, c);
-			c->flags |= TF_ACKNOW;
-			if (c->flags & TF_DEAD)
-				goto drop;
-		}
 	}
+	tcp_slow_path_ack(w, c, s);
+	return;
+
+dropafterack:
+	if (!(s->flags & TH_RST)) {
+		c->flags |= TF_ACKNOW;
+		tcp_output(w, c);
+	}
+drop:
+	tcp_free_seg_mbuf(w, s);
+	return;
+dropwithreset:
+	tcp_reset_reply(w, s);
+	tcp_free_seg_mbuf(w, s);
+}
+
+/* §3.10.7.4 from the fifth step's general checks on: the ACK, the text,
+ * the FIN, then the answer (tcp_slow_path's rest, for a segment that
+ * passed the first four steps and, in SYN-RECEIVED, tcp_synrcvd_ack). */
+static void
+tcp_slow_path_ack(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
+{
+	struct hare_tcp_ctx *x = w->tcp;
+
 	/* RFC 5961 §5.2: acceptable ACK range */
 	if (SEQ_GT(s->ack, c->snd_max) ||
 	    SEQ_LT(s->ack, c->snd_una - RTE_MAX(c->max_sndwnd, (uint32_t)c->mss))) {
@@ -1003,17 +1066,7 @@ tcp_slow_path(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
 	tcp_free_seg_mbuf(w, s);
 	tcp_finish(w, c);
 	return;
-
-dropafterack:
-	if (!(s->flags & TH_RST)) {
-		c->flags |= TF_ACKNOW;
-		tcp_output(w, c);
-	}
 drop:
-	tcp_free_seg_mbuf(w, s);
-	return;
-dropwithreset:
-	tcp_reset_reply(w, s);
 	tcp_free_seg_mbuf(w, s);
 }
 
@@ -1127,7 +1180,6 @@ tcp_input_listen(struct hare_worker *w, int li, struct tcp_seg *s)
 	tcp_set_ops(c, l->ops);
 	c->ctx = l->ctx;
 	c->state = HARE_TCP_SYN_RCVD;
-	tcp_conn_init_common(x, c);
 	c->irs = s->seq;
 	c->rcv_nxt = s->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
@@ -1135,7 +1187,10 @@ tcp_input_listen(struct hare_worker *w, int li, struct tcp_seg *s)
 	c->snd_wnd = s->wnd;
 	c->max_sndwnd = s->wnd;
 	c->snd_wl1 = s->seq;
-	x->cc->init(c);
+	if (likely(x->cc == &tcp_cc_newreno))
+		tcp_newreno_init(c); /* the call, without the indirection */
+	else
+		x->cc->init(c);
 	if (s->len > 0) {
 		/* SYN with data (RFC 9293 §3.10.7.2): queue it for delivery
 		 * after the handshake; our SYN-ACK does not acknowledge it */
@@ -1156,7 +1211,7 @@ tcp_input_listen(struct hare_worker *w, int li, struct tcp_seg *s)
 		/* a SYN-ACK acknowledges only the SYN */
 	}
 	c->snd_nxt = c->snd_max = c->iss + 1;
-	tcp_arm_rexmt(w, c);
+	tcp_arm_rexmt_synack(w, c);
 drop:
 	tcp_free_seg_mbuf(w, s);
 }
@@ -1370,10 +1425,83 @@ tcp_lean_complete(struct tcp_seg *s, const struct rte_ipv4_hdr *ip, const struct
 	s->t = *t;
 }
 
+/* The usual end of a server connection, from the lean path: the app has
+ * closed (an orphan: no callbacks to make), our FIN is out, and the
+ * peer's FIN arrives in order acknowledging everything, ours included.
+ * RFC 9293 §3.10.7.4's steps come to this for such a segment: acceptable
+ * (seq = RCV.NXT inside an open window, PAWS passed: RFC 7323 §5.3), no
+ * RST or SYN, the ACK of our FIN (FIN-WAIT-1 -> FIN-WAIT-2, or already
+ * there), TS.Recent recorded (RFC 7323 §4.3), the FIN in order: ACK it,
+ * TIME-WAIT. What the general steps would also update (RTT, window,
+ * cwnd, the FIN-WAIT-2 timer, the send queue) goes with the connection,
+ * released here, so it is skipped; what outlives it (the ACK sent, the
+ * TIME_WAIT entry, the counters) is the same (tests/tcp compares).
+ * False, having changed nothing, for anything else. */
+static __rte_always_inline bool
+tcp_lean_fin(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
+{
+	if ((s->flags & ~TH_PSH) != (TH_ACK | TH_FIN) ||
+	    (c->flags & (TF_ORPHAN | TF_FIN_SENT | TF_RCVD_FIN | TF_OOO_FIN | TF_DEAD)) !=
+	    (TF_ORPHAN | TF_FIN_SENT) ||
+	    (c->state != HARE_TCP_FIN_WAIT_1 && c->state != HARE_TCP_FIN_WAIT_2) ||
+	    s->seq != c->rcv_nxt || !SEQ_GT(c->rcv_adv, c->rcv_nxt) || c->ooo_head != NULL ||
+	    s->ack != c->snd_max || c->snd_nxt != c->snd_max ||
+	    !(c->opt & TO_TS) || SEQ_LT(s->tsval, c->ts_recent))
+		return false;
+	if (SEQ_LEQ(s->seq, c->last_ack_sent)) {
+		c->ts_recent = s->tsval;
+		c->ts_recent_age = tcp_now(w);
+	}
+	c->snd_una = s->ack;
+	c->rcv_nxt++;
+	c->flags |= TF_FIN_ACKED | TF_RCVD_FIN;
+	c->state = HARE_TCP_TIME_WAIT;
+	tcp_free_seg_mbuf(w, s);
+	tcp_send_ack(w, c);
+	tcp_enter_time_wait(w->tcp, c);
+	return true;
+}
+
+/* The handshake's ACK from the lean path (SYN-RECEIVED -> ESTABLISHED),
+ * the usual one: in order, no FIN, acknowledging our SYN, timestamps
+ * passing PAWS (RFC 7323 §5.3), no SYN data. §3.10.7.4's first four steps
+ * pass for it as they stand (acceptable whatever the window: no text),
+ * the fifth makes the connection ESTABLISHED (tcp_synrcvd_ack, as the
+ * slow path), and when nothing is in flight (the app sent nothing from
+ * on_accept) the general ACK processing comes to "not a duplicate, the
+ * window just taken": what is left is TS.Recent (RFC 7323 §4.3) and the
+ * usual end of an event. Anything else goes on through the slow path's
+ * rest. False, having changed nothing, for a segment it does not take. */
+static __rte_always_inline bool
+tcp_lean_handshake(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
+{
+	if (c->state != HARE_TCP_SYN_RCVD || (s->flags & ~TH_PSH) != TH_ACK ||
+	    s->seq != c->rcv_nxt || !(SEQ_GT(s->ack, c->snd_una) && SEQ_LEQ(s->ack, c->snd_max)) ||
+	    c->ooo_head != NULL || (c->flags & (TF_OOO_FIN | TF_DEAD)) ||
+	    !(c->opt & TO_TS) || SEQ_LT(s->tsval, c->ts_recent))
+		return false;
+	if (!tcp_synrcvd_ack(w, c, s)) {
+		tcp_free_seg_mbuf(w, s);
+		return true;
+	}
+	if (unlikely(c->snd_max != c->snd_una)) {
+		tcp_slow_path_ack(w, c, s);
+		return true;
+	}
+	c->dupacks = 0; /* tcp_ack's "ack == snd_una, nothing in flight" */
+	if (SEQ_LEQ(s->seq, c->last_ack_sent)) {
+		c->ts_recent = s->tsval;
+		c->ts_recent_age = tcp_now(w);
+	}
+	tcp_free_seg_mbuf(w, s);
+	tcp_finish(w, c);
+	return true;
+}
+
 /* The lean path of hare_tcp_input_lean (see there), for a segment whose
- * header it has checked: 32 bytes, ACK alone or with PSH, the segment in
- * one mbuf. Returns false, having changed nothing, for a segment it leaves
- * to hare_tcp_input. */
+ * header it has checked: 32 bytes, ACK alone or with PSH and/or FIN, the
+ * segment in one mbuf. Returns false, having changed nothing, for a
+ * segment it leaves to hare_tcp_input. */
 static __rte_always_inline bool
 tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
 	       const struct rte_tcp_hdr *th)
@@ -1435,12 +1563,17 @@ tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_
 	} else if (c->state != HARE_TCP_ESTABLISHED && c->state != HARE_TCP_SYN_SENT) {
 		/* what tcp_input_conn does in these states (no prediction):
 		 * complete the full parse's fields and take the slow path
-		 * (the handshake's ACK in SYN_RCVD, ACKs while closing) */
-		tcp_lean_complete(&s, ip, th, hash, &t);
+		 * (the handshake's ACK in SYN_RCVD, ACKs while closing);
+		 * the peer's closing FIN and the usual handshake ACK have
+		 * their own short ways */
 		w->stats.tcp_rx_segments++;
 		x->in_event = 1;
 		tcp_keepalive_touch(w, c);
-		tcp_slow_path(w, c, &s);
+		if (!tcp_lean_fin(w, c, &s)) {
+			tcp_lean_complete(&s, ip, th, hash, &t);
+			if (!tcp_lean_handshake(w, c, &s))
+				tcp_slow_path(w, c, &s);
+		}
 	} else {
 		return false; /* the rest of tcp_input_conn: via the full path */
 	}
@@ -1529,8 +1662,9 @@ drop:
 
 /* A TCP segment from IPv4 input, the lean path first. A segment with the
  * 32-byte header Linux and hare use after the handshake (NOP,NOP,TS),
- * ACK alone or with PSH, in one mbuf, is read straight from the header
- * into locals, without the option loop and the rest of the full parse
+ * ACK alone or with PSH (a FIN: see below), in one mbuf, is read straight
+ * from the header into locals, without the option loop and the rest of
+ * the full parse
  * (RFC 9293 §3.10.7.4 header prediction; the shape of FreeBSD's
  * tcp_input / Linux's tcp_rcv_established): for an ESTABLISHED
  * connection, the pure ACK of new data and in-order data are taken
@@ -1538,8 +1672,9 @@ drop:
  * (tcp_predicted, tcp_fast_data_ok) and the same code (tcp_fast_pure_ack,
  * tcp_fast_data), for a segment with exactly these options (has_ts = 1,
  * n_sack = 0). A payload-less ACK for a connection in another state than
- * ESTABLISHED or SYN_SENT goes where tcp_input_conn would send it, the
- * slow path, with the struct tcp_seg the full parse would have built.
+ * ESTABLISHED or SYN_SENT (the peer's FIN too: prediction never takes a
+ * FIN) goes where tcp_input_conn would send it, the slow path, with the
+ * struct tcp_seg the full parse would have built.
  * Everything else (other headers, listeners, TIME_WAIT, no connection,
  * segments prediction turns away, a checksum to refuse) goes to
  * hare_tcp_input, which parses and counts it as for any segment. Nothing
@@ -1553,7 +1688,7 @@ hare_tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_
 	if (likely(rte_pktmbuf_pkt_len(m) == rte_pktmbuf_data_len(m) &&
 		   rte_pktmbuf_data_len(m) >= TCP_LEAN_HLEN &&
 		   th->data_off == (TCP_LEAN_HLEN / 4) << 4 &&
-		   (th->tcp_flags & (0x3f & ~TH_PSH)) == TH_ACK) &&
+		   (th->tcp_flags & (0x3f & ~(TH_PSH | TH_FIN))) == TH_ACK) &&
 	    tcp_input_lean(w, m, ip, th))
 		return;
 	hare_tcp_input(w, m, ip);

@@ -25,12 +25,6 @@
 
 #define TCP_COPY_MAX 256
 
-uint16_t
-tcp_mss_for(const struct hare_worker *w)
-{
-	return (uint16_t)(w->cfg->mtu - sizeof(struct rte_ipv4_hdr) - sizeof(struct rte_tcp_hdr));
-}
-
 /* Mbuf of the send queue holding byte seq; *off = offset in it. */
 static struct rte_mbuf *
 sndq_find(struct hare_tcp_conn *c, uint32_t seq, uint32_t *off)
@@ -130,6 +124,37 @@ put_ts(uint8_t *o, uint32_t val, uint32_t ecr)
 	return o + 8;
 }
 
+/* A SYN-ACK's options: MSS (RFC 9293 §3.7.1), then what the SYN offered
+ * and we agreed to (c->opt): SACK-permitted (RFC 2018 §2) and timestamps
+ * (RFC 7323 §3) as one 12-byte block in Linux's layout (or either with
+ * NOPs), window scale (RFC 7323 §2) last. Returns their length. */
+static __rte_always_inline uint32_t
+tcp_synack_options(const struct hare_worker *w, const struct hare_tcp_conn *c, uint8_t *o)
+{
+	const uint16_t mss = rte_cpu_to_be_16(tcp_mss_for(w));
+	uint32_t n = 4;
+
+	o[0] = 2; o[1] = 4; memcpy(o + 2, &mss, 2);
+	if (c->opt & TO_TS) {
+		put_ts(o + 4, tcp_now(w) + c->ts_offset, c->ts_recent);
+		if (c->opt & TO_SACK) {
+			o[4] = 4; o[5] = 2; /* SACK-permitted in the NOPs' place */
+		}
+		n = 16;
+	} else if (c->opt & TO_SACK) {
+		o[4] = 1; o[5] = 1; o[6] = 4; o[7] = 2;
+		n = 8;
+	}
+	if (c->opt & TO_WS) {
+		/* NOP, kind 3, length 3, the shift: one 4-byte store */
+		const uint32_t ws = rte_cpu_to_be_32(0x01030300u | c->rcv_wscale);
+
+		memcpy(o + n, &ws, 4);
+		n += 4;
+	}
+	return n;
+}
+
 /* SACK blocks describing the OOO queue (RFC 2018 §4): the block holding
  * the most recent arrival first, then the others in queue order. */
 static unsigned
@@ -178,10 +203,10 @@ tcp_build_options(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t len, 
 
 	if (flags & TH_SYN) {
 		/* SYN offers what cfg allows; SYN-ACK answers what was offered */
-		bool active = c->state == HARE_TCP_SYN_SENT;
-		bool sack = active ? w->cfg->tcp.sack : (c->opt & TO_SACK);
-		bool ts = active ? w->cfg->tcp.timestamps : (c->opt & TO_TS);
-		bool ws = active ? w->cfg->tcp.wscale : (c->opt & TO_WS);
+		if (c->state != HARE_TCP_SYN_SENT)
+			return tcp_synack_options(w, c, opts);
+		const bool sack = w->cfg->tcp.sack, ts = w->cfg->tcp.timestamps;
+		const bool ws = w->cfg->tcp.wscale;
 		uint16_t mss = rte_cpu_to_be_16(tcp_mss_for(w));
 
 		*o++ = 2; *o++ = 4; memcpy(o, &mss, 2); o += 2;
@@ -332,16 +357,22 @@ sndq_in_place(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint
  * payload copied from the send queue behind them, the checksum summed over
  * that one buffer. The same bytes and side effects as tcp_xmit_general()
  * + hare_ipv4_output() (they share the header fillers in ipv4.h), without
- * their general cases: no SYN or RST, no SACK blocks (RFC 2018 needs
+ * their general cases: no RST, no SACK blocks (RFC 2018 needs
  * build_sack), a payload small enough to copy, the next hop's MAC known
- * (the ARP hint). Returns 0 (sent), -ENOBUFS (no mbuf; counted, as the
- * general path would) or 1 (not this case: take the general path). */
+ * (the ARP hint). A SYN-ACK (tcp_xmit sends only SYN_RCVD's here) is one
+ * too: its options from tcp_build_options, as the general path writes
+ * them, and its window unscaled (RFC 7323 §2.2). Returns 0 (sent),
+ * -ENOBUFS (no mbuf; counted, as the general path would) or 1 (not this
+ * case: take the general path). ts and syn are constants at each call
+ * for an ACK: its builder has a fixed header length. */
 static __rte_always_inline int
 tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len,
-		uint8_t flags, const bool ts)
+		uint8_t flags, const bool ts, const bool syn)
 {
 	const uint32_t l2 = sizeof(struct rte_ether_hdr), l3 = sizeof(struct rte_ipv4_hdr);
-	const uint32_t hlen = sizeof(struct rte_tcp_hdr) + (ts ? 12 : 0);
+	/* a SYN-ACK's options are at most 20 bytes (MSS, SACK-permitted,
+	 * timestamps, window scale): this bound checks the MTU */
+	uint32_t hlen = sizeof(struct rte_tcp_hdr) + (syn ? 20 : ts ? 12 : 0);
 	const struct hare_arp_entry *e;
 	struct rte_ether_hdr *eh;
 	struct rte_ipv4_hdr *ip;
@@ -358,7 +389,7 @@ tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, ui
 	e = hare_ipv4_arp_fresh(w, nh);
 	if (unlikely(e == NULL))
 		return 1;
-	m = sndq_in_place(w, c, seq, len, l2 + l3 + hlen);
+	m = syn ? NULL : sndq_in_place(w, c, seq, len, l2 + l3 + hlen);
 	if (m != NULL) {
 		in_place = true;
 	} else {
@@ -366,11 +397,18 @@ tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, ui
 		if (unlikely(m == NULL))
 			return -ENOBUFS;
 	}
-	m->data_len = (uint16_t)(l2 + l3 + hlen + len);
-	m->pkt_len = l2 + l3 + hlen + len;
 	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	ip = (struct rte_ipv4_hdr *)(eh + 1);
 	th = (struct rte_tcp_hdr *)(ip + 1);
+	if (unlikely(syn)) {
+		hlen = sizeof(*th) + tcp_synack_options(w, c, (uint8_t *)(th + 1));
+		/* RFC 7323 §2.2: a SYN's window is never scaled */
+		win = RTE_MIN(tcp_rcv_window(c, w), 65535u);
+	} else {
+		win = RTE_MIN(tcp_rcv_window(c, w) >> c->rcv_wscale, 65535u);
+	}
+	m->data_len = (uint16_t)(l2 + l3 + hlen + len);
+	m->pkt_len = l2 + l3 + hlen + len;
 	if (len > 0 && !in_place) {
 		if (unlikely(sndq_copy(c, seq, len, (char *)th + hlen) != 0)) {
 			hare_free_seg(w, m);
@@ -378,7 +416,6 @@ tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, ui
 		}
 	}
 
-	win = RTE_MIN(tcp_rcv_window(c, w) >> c->rcv_wscale, 65535u);
 	th->src_port = c->t.lport;
 	th->dst_port = c->t.rport;
 	th->sent_seq = rte_cpu_to_be_32(seq);
@@ -388,7 +425,7 @@ tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, ui
 	th->rx_win = rte_cpu_to_be_16((uint16_t)win);
 	th->cksum = 0;
 	th->tcp_urp = 0;
-	if (ts)
+	if (ts && !syn)
 		put_ts((uint8_t *)(th + 1), tcp_now(w) + c->ts_offset, c->ts_recent);
 	if (w->offloads & HARE_OFFLOAD_TCP_CKSUM) {
 		hare_ipv4_tcp_cksum(w, m, th, c->t.laddr, c->t.raddr, hlen + len, 0);
@@ -411,7 +448,7 @@ tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, ui
 	hare_eth_fill(&w->mac, eh, &e->mac, RTE_ETHER_TYPE_IPV4);
 
 	/* what tcp_xmit_general records for every segment carrying an ACK */
-	edge = c->rcv_nxt + (win << c->rcv_wscale);
+	edge = c->rcv_nxt + (syn ? win : win << c->rcv_wscale);
 	c->last_ack_sent = c->rcv_nxt;
 	if (SEQ_GT(edge, c->rcv_adv))
 		c->rcv_adv = edge;
@@ -425,21 +462,23 @@ tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, ui
 }
 
 /* One segment: the direct builder for the usual one (an ACK with a small
- * payload or none), else the general path. 0, or -ENOBUFS. The builder is
- * expanded twice, with and without the timestamp option, so the header
- * length is a constant in each (what Linux and hare negotiate is the
- * first). */
+ * payload or none, a passive open's SYN-ACK), else the general path. 0,
+ * or -ENOBUFS. The ACK's builder is expanded twice, with and without the
+ * timestamp option, so the header length is a constant in each (what
+ * Linux and hare negotiate is the first). */
 static __rte_always_inline int
 tcp_xmit_inline(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t len,
 		uint8_t flags)
 {
-	if (likely((flags & (TH_SYN | TH_RST | TH_ACK)) == TH_ACK)) {
-		int rc = likely(c->opt & TO_TS) ? tcp_xmit_direct(w, c, seq, len, flags, true) :
-						  tcp_xmit_direct(w, c, seq, len, flags, false);
+	int rc = 1;
 
-		if (rc <= 0)
-			return rc;
-	}
+	if (likely((flags & (TH_SYN | TH_RST | TH_ACK)) == TH_ACK))
+		rc = likely(c->opt & TO_TS) ? tcp_xmit_direct(w, c, seq, len, flags, true, false) :
+					      tcp_xmit_direct(w, c, seq, len, flags, false, false);
+	else if (flags == (TH_SYN | TH_ACK) && c->state == HARE_TCP_SYN_RCVD)
+		rc = tcp_xmit_direct(w, c, seq, 0, flags, c->opt & TO_TS, true);
+	if (rc <= 0)
+		return rc;
 	return tcp_xmit_general(w, c, seq, len, flags);
 }
 
@@ -627,6 +666,23 @@ tcp_output_pass(struct hare_worker *w, struct hare_tcp_conn *c)
 		if (c->flags & TF_ACKNOW && c->state != HARE_TCP_SYN_SENT &&
 		    c->state != HARE_TCP_CLOSED)
 			tcp_send_ack(w, c);
+		return;
+	}
+	/* The FIN alone (RFC 9293 §3.10.4 CLOSE, after the data): the app shut
+	 * down with every queued byte sent. The loop below would find no
+	 * payload to send and send just the FIN (the window does not hold
+	 * back a segment without data); this is that pass. */
+	if ((c->flags & (TF_FIN_QUEUED | TF_FIN_SENT)) == TF_FIN_QUEUED &&
+	    c->snd_nxt == c->snd_max && c->snd_nxt - c->snd_una == c->snd_buffered) {
+		if (tcp_xmit(w, c, c->snd_nxt, 0, TH_ACK | TH_FIN) < 0)
+			return; /* no mbuf: as the loop's break (no persist: nothing unsent) */
+		c->snd_nxt++;
+		c->snd_max = c->snd_nxt;
+		c->flags |= TF_FIN_SENT;
+		if (c->t_rexmt == 0 || (c->flags & TF_PERSIST)) {
+			c->flags &= ~TF_PERSIST;
+			tcp_arm_rexmt_or_probe(w, c);
+		}
 		return;
 	}
 	for (;;) {

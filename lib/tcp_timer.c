@@ -48,26 +48,10 @@ tcp_mem_sample(struct hare_worker *w)
 	x->mem_pressure = free_n < size / 8 ? 2 : free_n < size / 4 ? 1 : 0;
 }
 
-void
-tcp_timer_unlink(struct hare_tcp_ctx *x, struct hare_tcp_conn *c)
-{
-	uint32_t idx = tcp_conn_idx(x, c);
-
-	if (!c->t_linked)
-		return;
-	if (c->t_prev != TCP_NONE)
-		x->conns[c->t_prev].t_next = c->t_next;
-	else
-		x->wheel[c->t_expire & (TCP_WHEEL_SLOTS - 1)] = c->t_next;
-	if (c->t_next != TCP_NONE)
-		x->conns[c->t_next].t_prev = c->t_prev;
-	c->t_next = c->t_prev = TCP_NONE;
-	c->t_linked = 0;
-	(void)idx;
-}
-
-void
-tcp_timer_link(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, uint32_t when)
+/* tcp_timer_link's body, inline where the passive open and the RTO arm
+ * the node (once or twice per connection). */
+static __rte_always_inline void
+timer_link(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, uint32_t when)
 {
 	uint32_t idx = tcp_conn_idx(x, c), slot;
 
@@ -84,6 +68,21 @@ tcp_timer_link(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, uint32_t when)
 		x->conns[c->t_next].t_prev = idx;
 	x->wheel[slot] = idx;
 	c->t_linked = 1;
+}
+
+void
+tcp_timer_link(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, uint32_t when)
+{
+	timer_link(x, c, when);
+}
+
+/* tcp_timer_arm with the link inline. */
+static __rte_always_inline void
+timer_arm(struct hare_tcp_ctx *x, struct hare_tcp_conn *c, uint32_t when)
+{
+	if (likely(c->t_linked) && TIME_LEQ(c->t_expire, when))
+		return;
+	timer_link(x, c, when);
 }
 
 /* Arm the node at the earliest pending deadline, or unlink it. */
@@ -121,7 +120,23 @@ tcp_arm_rexmt(struct hare_worker *w, struct hare_tcp_conn *c)
 {
 	c->flags &= ~TF_TLP;
 	c->t_rexmt = deadline(w, c->rto);
-	tcp_timer_arm(w->tcp, c, c->t_rexmt);
+	timer_arm(w->tcp, c, c->t_rexmt);
+}
+
+/* The SYN-ACK's retransmission timer (RFC 6298 §2.1/§5.1: the initial
+ * RTO). Its wheel node goes in at the minimum RTO instead, earlier: the
+ * handshake usually completes within it, and the next timer armed (for
+ * the first data or a FIN: an RTO never below the minimum, from a later
+ * time) then finds the node early enough and leaves it where it is, where
+ * a node at the initial RTO would have to move. A visit before the
+ * deadline finds nothing due and re-links the node at it (tcp_timer_fire):
+ * the SYN-ACK is still retransmitted at the initial RTO. */
+void
+tcp_arm_rexmt_synack(struct hare_worker *w, struct hare_tcp_conn *c)
+{
+	c->flags &= ~TF_TLP;
+	c->t_rexmt = deadline(w, c->rto);
+	timer_arm(w->tcp, c, deadline(w, RTE_MIN(c->rto, w->cfg->tcp.rto_min_ms)));
 }
 
 /* RFC 8985 §7.2: with an RTT sample and no recovery under way, the timer

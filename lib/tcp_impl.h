@@ -392,11 +392,21 @@ tcp_rcv_window(const struct hare_tcp_conn *c, const struct hare_worker *w)
 {
 	uint32_t buf = w->cfg->tcp.rcv_buf, used = c->rcv_unread, win, cur;
 
-	/* the usual case: the app holds nothing back, so the whole buffer
-	 * is offered (never less than already promised: rcv_adv - rcv_nxt
-	 * never exceeds buf) */
-	if (likely(used == 0 && !w->tcp->mem_pressure && buf <= (65535u << c->rcv_wscale)))
-		return buf;
+	if (likely(!w->tcp->mem_pressure && buf <= (65535u << c->rcv_wscale))) {
+		/* the usual case: the app holds nothing back, so the whole
+		 * buffer is offered (never less than already promised:
+		 * rcv_adv - rcv_nxt never exceeds buf) */
+		if (likely(used == 0))
+			return buf;
+		/* an app that acknowledges what it read in batches
+		 * (hare_tcp_recved): below, without the clamp the scale
+		 * makes unneeded, and win != buf as used > 0 */
+		win = used >= buf ? 0 : buf - used;
+		cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+		if (win <= cur || win - cur < RTE_MIN(buf / 2, (uint32_t)c->rcv_mss))
+			return cur;
+		return win;
+	}
 	win = used >= buf ? 0 : buf - used;
 	if (unlikely(w->tcp->mem_pressure)) {
 		/* keep what was promised, promise nothing more (tcp_timer.c) */

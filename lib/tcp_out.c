@@ -439,9 +439,10 @@ tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, ui
 		uint64_t sum = (uint64_t)c->t.raddr + c->t.laddr + ((uint32_t)IPPROTO_TCP << 8) +
 			       rte_cpu_to_be_16((uint16_t)(hlen + len));
 
-		if (ps & TCP_PSUM_VALID)
-			sum += ps & 0xffff;
-		sum = hare_sum64_add(sum, hare_raw_sum64(th, (ps & TCP_PSUM_VALID) ? hlen : hlen + len));
+		if (ps & TCP_PSUM_VALID) /* the header alone: a constant length */
+			sum = hare_sum64_add(sum + (ps & 0xffff), hare_raw_sum64(th, hlen));
+		else
+			sum = hare_sum64_add(sum, hare_raw_sum64(th, hlen + len));
 		th->cksum = (uint16_t)~hare_fold64(sum);
 	}
 	hare_ipv4_fill(w, m, ip, c->t.laddr, c->t.raddr, IPPROTO_TCP, l3 + hlen + len);

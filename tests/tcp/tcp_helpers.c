@@ -222,6 +222,7 @@ tt_recv(struct ht_rig *r, struct tt_seg *s)
 		memset(s, 0, offsetof(struct tt_seg, data));
 		s->n_sack = 0;
 		s->has_ts = s->sack_ok = false;
+		s->tsval = s->tsecr = 0; /* past data[]: not cleared above */
 		s->src = ip->src_addr;
 		s->dst = ip->dst_addr;
 		s->sport = (uint16_t)(th[0] << 8 | th[1]);

@@ -10,6 +10,7 @@
 #ifndef HARE_CKSUM_H
 #define HARE_CKSUM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -66,13 +67,14 @@ hare_sum_words_avx2(const uint8_t *p, size_t n128)
 }
 #endif
 
-/* The ones'-complement sum of buf as a 64-bit partial sum, not yet
- * folded (add more with hare_sum64_add, fold with hare_fold64). */
-static inline uint64_t
-hare_raw_sum64(const void *buf, size_t len)
+/* The ones'-complement sum of len bytes at buf added to sum (end-around
+ * carry), not folded: 64 bits whose 16-bit lanes fold to the RFC 1071
+ * sum. Inline, so a constant len leaves only its own steps. */
+static __rte_always_inline uint64_t
+hare_raw_sum64(const void *buf, size_t len, uint64_t sum)
 {
 	const uint8_t *p = buf;
-	uint64_t sum = 0, q;
+	uint64_t q;
 	uint32_t w;
 	uint16_t h;
 
@@ -149,9 +151,9 @@ hare_raw_sum64(const void *buf, size_t len)
 	return sum;
 }
 
-/* A 64-bit partial sum folded to 16 bits (64 -> 32 -> 16) */
-static inline uint16_t
-hare_fold64(uint64_t sum)
+/* A 64-bit ones'-complement sum folded to 16 bits (64 -> 32 -> 16). */
+static __rte_always_inline uint16_t
+hare_sum_fold(uint64_t sum)
 {
 	sum = (sum & 0xffffffffu) + (sum >> 32);
 	sum = (sum & 0xffffffffu) + (sum >> 32);
@@ -163,7 +165,18 @@ hare_fold64(uint64_t sum)
 static inline uint16_t
 hare_raw_cksum(const void *buf, size_t len)
 {
-	return hare_fold64(hare_raw_sum64(buf, len));
+	return hare_sum_fold(hare_raw_sum64(buf, len, 0));
+}
+
+/* Whether a non-zero sum from hare_raw_sum64 folds to 0xffff (a checksum
+ * that verifies), without folding: 2^16 = 1 (mod 0xffff), so the 16-bit
+ * lanes, the end-around carries (2^64 = 1) and the fold all keep the
+ * value mod 0xffff, and a non-zero sum folds into 1..0xffff: to 0xffff
+ * exactly when 0xffff divides it (a multiply and a compare). */
+static __rte_always_inline bool
+hare_sum_verifies(uint64_t sum)
+{
+	return sum % 0xffff == 0;
 }
 
 /* Folded (not complemented) sum of the IPv4 pseudo-header (RFC 9293
@@ -182,6 +195,35 @@ hare_phdr_sum(uint32_t src, uint32_t dst, uint8_t proto, uint16_t l4_len)
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)sum;
+}
+
+/* Whether an IPv4 datagram's L4 checksum verifies (RFC 9293 §3.1, RFC
+ * 768): the pseudo-header (as hare_phdr_sum; addresses as stored, len in
+ * host order) and the len bytes at l4, one buffer, summed in one chain
+ * and folded once: a valid segment sums to 0xffff. */
+static __rte_always_inline bool
+hare_l4_cksum_ok(uint32_t src, uint32_t dst, uint8_t proto, const void *l4, uint16_t len)
+{
+	/* non-zero: proto is */
+	uint64_t sum = (uint64_t)src + dst + ((uint32_t)proto << 8) +
+		       (uint16_t)((len >> 8) | (len << 8));
+
+	return hare_sum_verifies(hare_raw_sum64(l4, len, sum));
+}
+
+/* Whether a received 20-byte IPv4 header's checksum verifies (RFC 791
+ * §3.1, RFC 1071): the five 32-bit halves summed (no 64-bit overflow, and
+ * not zero: the version nibble is not) and hare_sum_verifies. */
+static inline bool
+hare_ipv4_hdr_cksum20_ok(const void *ip)
+{
+	uint64_t a, b;
+	uint32_t c;
+
+	memcpy(&a, ip, 8);
+	memcpy(&b, (const uint8_t *)ip + 8, 8);
+	memcpy(&c, (const uint8_t *)ip + 16, 4);
+	return hare_sum_verifies((a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32) + c);
 }
 
 /* The checksum field value for a 20-byte IPv4 header whose checksum field

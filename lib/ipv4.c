@@ -24,14 +24,6 @@
 #include "arp.h"
 #include "tcp.h"
 
-static inline bool
-is_martian_source(uint32_t src_be)
-{
-	uint32_t src = rte_be_to_cpu_32(src_be);
-
-	return src == 0 || src == 0xffffffffu || (src >> 28) == 0xe; /* 224/4 */
-}
-
 uint16_t
 hare_raw_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len)
 {
@@ -83,10 +75,10 @@ ipv4_trim_to(struct rte_mbuf *m, uint32_t len)
 	m->pkt_len = len;
 }
 
-/* Every check with its own counter: what the fast path in hare_ipv4_input
- * does not take. */
-static __rte_noinline void
-ipv4_input_general(struct hare_worker *w, struct rte_mbuf *m)
+/* Every check with its own counter: what the fast path
+ * (hare_ipv4_input_at) does not take. */
+void
+hare_ipv4_input_general(struct hare_worker *w, struct rte_mbuf *m)
 {
 	const uint32_t l2 = sizeof(struct rte_ether_hdr);
 	struct rte_ipv4_hdr *ip;
@@ -130,7 +122,7 @@ ipv4_input_general(struct hare_worker *w, struct rte_mbuf *m)
 		w->stats.drop_not_for_us++;
 		goto drop;
 	}
-	if (unlikely(is_martian_source(ip->src_addr))) {
+	if (unlikely(hare_ipv4_martian_source(ip->src_addr))) {
 		w->stats.drop_martian++;
 		goto drop;
 	}
@@ -172,46 +164,12 @@ drop:
 void
 hare_ipv4_input(struct hare_worker *w, struct rte_mbuf *m)
 {
-	const uint32_t l2 = sizeof(struct rte_ether_hdr);
-	const struct rte_ipv4_hdr *ip;
-	uint32_t total;
-	uint64_t cksum_flag;
-
-	/* The usual packet in one pass (l3fwd's shape): a TCP segment with a
-	 * 20-byte header, to our first address, whole (no fragment), TTL
-	 * left, a sane source, no Ethernet padding, the header checksum good.
-	 * The same tests as ipv4_input_general, folded, in a function small
-	 * enough to need no stack frame (TCP input is a tail call); anything
-	 * else takes the general path, which counts each drop under its
-	 * reason. */
-	if (likely(rte_pktmbuf_data_len(m) >= l2 + sizeof(*ip))) {
-		ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, l2);
-		total = rte_be_to_cpu_16(ip->total_length);
-		if (likely(ip->version_ihl == 0x45 && ip->next_proto_id == IPPROTO_TCP &&
-			   ip->time_to_live != 0 &&
-			   total == rte_pktmbuf_pkt_len(m) - l2 && total >= sizeof(*ip) &&
-			   !(ip->fragment_offset &
-			     RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) &&
-			   w->cfg->n_ips > 0 && w->cfg->ips[0].addr == ip->dst_addr &&
-			   !is_martian_source(ip->src_addr))) {
-			cksum_flag = (w->offloads & HARE_OFFLOAD_RX_CKSUM) ?
-				(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) : 0;
-			if (likely(cksum_flag == RTE_MBUF_F_RX_IP_CKSUM_GOOD ||
-				   (cksum_flag != RTE_MBUF_F_RX_IP_CKSUM_BAD &&
-				    hare_raw_cksum(ip, sizeof(*ip)) == 0xffff))) {
-				w->stats.ip_rx_packets++;
-				m->l2_len = l2;
-				m->l3_len = sizeof(*ip);
-				/* rte_pktmbuf_adj without its length test */
-				m->data_off = (uint16_t)(m->data_off + l2 + sizeof(*ip));
-				m->data_len = (uint16_t)(m->data_len - (l2 + sizeof(*ip)));
-				m->pkt_len -= l2 + sizeof(*ip);
-				hare_tcp_input_lean(w, m, ip);
-				return;
-			}
-		}
-	}
-	ipv4_input_general(w, m);
+	if (likely(rte_pktmbuf_data_len(m) >= sizeof(struct rte_ether_hdr) +
+					     sizeof(struct rte_ipv4_hdr)))
+		hare_ipv4_input_at(w, m, rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+								  sizeof(struct rte_ether_hdr)));
+	else
+		hare_ipv4_input_general(w, m);
 }
 
 uint32_t

@@ -1,18 +1,22 @@
 /* ipv4.h — IPv4 (RFC 791, RFC 1122 host requirements).
- * Input: hare_eth_input() -> hare_ipv4_input() -> hare_icmp_input() |
- *        hare_tcp_input() | UDP (port unreachable).
+ * Input: hare_eth_input() -> hare_ipv4_input_at() (inline fast path) ->
+ *        hare_tcp_input_lean(); else hare_ipv4_input_general() ->
+ *        hare_icmp_input() | hare_tcp_input() | UDP (port unreachable).
  * Output: hare_icmp_*() / tcp_out -> hare_ipv4_output() -> hare_arp_output().
  */
 #ifndef HARE_IPV4_H
 #define HARE_IPV4_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
 #include "hare_worker.h"
 #include "cksum.h"
+#include "tcp.h"
 
 #define HARE_IPV4_DEFAULT_TTL 64
 
@@ -20,6 +24,58 @@
  * On dispatch to an upper layer the mbuf data points at the L4 header and
  * m->l2_len/l3_len describe the headers in front of it. Always consumes m. */
 void hare_ipv4_input(struct hare_worker *w, struct rte_mbuf *m);
+
+/* hare_ipv4_input's every check with its own counter (the fast path's
+ * fallback). */
+void hare_ipv4_input_general(struct hare_worker *w, struct rte_mbuf *m);
+
+/* A source no datagram may come from (RFC 1122 §3.2.1.3): 0, broadcast,
+ * multicast (224/4). */
+static inline bool
+hare_ipv4_martian_source(uint32_t src_be)
+{
+	uint32_t src = rte_be_to_cpu_32(src_be);
+
+	return src == 0 || src == 0xffffffffu || (src >> 28) == 0xe; /* 224/4 */
+}
+
+/* hare_ipv4_input for a frame whose first segment holds the Ethernet and
+ * a 20-byte IPv4 header, ip (inline: Ethernet input calls it directly).
+ * The usual packet in one pass (l3fwd's shape): a TCP segment with a
+ * 20-byte header, to our first address, whole (no fragment), TTL left, a
+ * sane source, no Ethernet padding, the header checksum good: the same
+ * tests as hare_ipv4_input_general, folded; TCP input is a tail call, m
+ * still at the Ethernet header (hare_tcp_input_lean). Anything else takes
+ * the general path, which counts each drop under its reason. */
+static __rte_always_inline void
+hare_ipv4_input_at(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
+{
+	const uint32_t total = rte_be_to_cpu_16(ip->total_length);
+	uint64_t cksum_flag;
+
+	if (likely(ip->version_ihl == 0x45 && ip->next_proto_id == IPPROTO_TCP &&
+		   ip->time_to_live != 0 &&
+		   /* total >= 20 follows: pkt_len >= data_len >= 34 */
+		   total == rte_pktmbuf_pkt_len(m) - sizeof(struct rte_ether_hdr) &&
+		   !(ip->fragment_offset &
+		     RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) &&
+		   w->cfg->n_ips > 0 && w->cfg->ips[0].addr == ip->dst_addr &&
+		   !hare_ipv4_martian_source(ip->src_addr))) {
+		/* Trust the NIC only when it says GOOD or BAD (as the
+		 * general path); else the sum over the header, its checksum
+		 * field included, must be 0xffff */
+		cksum_flag = (w->offloads & HARE_OFFLOAD_RX_CKSUM) ?
+			(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) : 0;
+		if (likely(cksum_flag == RTE_MBUF_F_RX_IP_CKSUM_GOOD ||
+			   (cksum_flag != RTE_MBUF_F_RX_IP_CKSUM_BAD &&
+			    hare_ipv4_hdr_cksum20_ok(ip)))) {
+			w->stats.ip_rx_packets++;
+			hare_tcp_input_lean(w, m, ip);
+			return;
+		}
+	}
+	hare_ipv4_input_general(w, m);
+}
 
 /* Send m, whose data points at an L4 header, from src to dst (network
  * order). Prepends the IPv4 header (DF set, TTL 64), fills the TCP

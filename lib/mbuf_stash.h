@@ -25,6 +25,21 @@
 #include <stdint.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <string.h>
+
+/* the byte of the 64-bit ol_flags holding bits 56..63 */
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+#define HARE_OLF_TOP 7
+#else
+#define HARE_OLF_TOP 0
+#endif
+_Static_assert(((RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL) >> 56) << 56 ==
+	       (RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL),
+	       "hare_stash_free_fast tests the indirect/external flags in ol_flags' top byte");
+_Static_assert(offsetof(struct rte_mbuf, nb_segs) == offsetof(struct rte_mbuf, refcnt) + 2 &&
+	       sizeof(((struct rte_mbuf *)0)->refcnt) == 2 &&
+	       sizeof(((struct rte_mbuf *)0)->nb_segs) == 2,
+	       "hare_stash_free_seg reads refcnt and nb_segs as one 32-bit word");
 
 #define HARE_STASH_SIZE 64   /* two TX bursts' worth */
 
@@ -73,18 +88,38 @@ hare_stash_free_seg_slow(struct hare_mbuf_stash *s, struct rte_mempool *mp, stru
 	s->m[s->n++] = m;
 }
 
+/* The common free of hare_stash_free_seg alone: m — ours, direct, sole
+ * reference, no chain — pushed if the stash has room; false, having done
+ * nothing, for any other m (for callers that finish elsewhere). */
+static __rte_always_inline bool
+hare_stash_free_fast(struct hare_mbuf_stash *s, struct rte_mempool *mp, struct rte_mbuf *m)
+{
+	uint32_t ref_segs;
+	uint8_t flags_hi;
+
+	/* refcnt == 1 and nb_segs == 1: the two adjacent 16-bit fields in
+	 * one load (the value reads the same in either byte order) */
+	memcpy(&ref_segs, &m->refcnt, sizeof(ref_segs));
+	/* RTE_MBUF_DIRECT: the indirect/external flags, in ol_flags' top
+	 * byte, tested there (no 64-bit mask to build) */
+	memcpy(&flags_hi, (const char *)&m->ol_flags + HARE_OLF_TOP, 1);
+	if (likely(m->pool == mp && ref_segs == (1u | 1u << 16) &&
+		   !(flags_hi & ((RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL) >> 56)) &&
+		   m->next == NULL && s->n < HARE_STASH_SIZE)) {
+		s->m[s->n++] = m;
+		return true;
+	}
+	return false;
+}
+
 /* rte_pktmbuf_free_seg(m), keeping m in the stash when it is ours. The
- * common mbuf — ours, direct, sole reference, no chain, room in the stash —
- * is pushed here; everything else goes through rte_pktmbuf_prefree_seg in
- * the slow path. */
+ * common mbuf is pushed here; everything else goes through
+ * rte_pktmbuf_prefree_seg in the slow path. */
 static __rte_always_inline void
 hare_stash_free_seg(struct hare_mbuf_stash *s, struct rte_mempool *mp, struct rte_mbuf *m)
 {
-	if (likely(m->pool == mp && rte_mbuf_refcnt_read(m) == 1 && RTE_MBUF_DIRECT(m) &&
-		   m->next == NULL && m->nb_segs == 1 && s->n < HARE_STASH_SIZE)) {
-		s->m[s->n++] = m;
+	if (likely(hare_stash_free_fast(s, mp, m)))
 		return;
-	}
 	hare_stash_free_seg_slow(s, mp, m);
 }
 

@@ -20,10 +20,11 @@ void hare_tcp_worker_fini(struct hare_worker *w);
 /* One received segment: m data points at the TCP header, ip at the IPv4
  * header in front of it (still in the mbuf's headroom). Consumes m. */
 void hare_tcp_input(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip);
-/* The same for a segment of exactly 32 bytes (a header with 12 bytes of
- * options and no payload: the pure ACK with timestamps, the commonest
- * segment there is), which IPv4 input recognises by its total length: a
- * lean path for the predicted ACK, anything else on to hare_tcp_input(). */
+/* The same from IPv4 input's fast path, m still at the Ethernet header
+ * (14 bytes, then the 20-byte IPv4 header ip, then TCP; the datagram is
+ * the whole frame): a lean path for the predicted segments with the
+ * 32-byte header (NOP,NOP,TS) — above all the pure ACK, consumed without
+ * stripping the headers —, anything else on to hare_tcp_input(). */
 void hare_tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip);
 
 /* End of an RX burst: send the ACKs owed for two full segments that no

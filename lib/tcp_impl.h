@@ -343,14 +343,13 @@ sndq_data(const struct hare_tcp_ctx *x, struct rte_mbuf *q)
 	return rte_pktmbuf_mtod_offset(q, char *, tcp_meta(x, q)->skip);
 }
 
-/* The first n unacknowledged bytes of q are acknowledged: skipped, not
- * cut (q may be a frame on the TX ring, whose data_off is the driver's);
- * a payload sum from the app no longer applies. */
+/* The first n unacknowledged bytes of the entry with meta mt are
+ * acknowledged: skipped, not cut (the entry may be a frame on the TX
+ * ring, whose data_off is the driver's); a payload sum from the app no
+ * longer applies. */
 static inline void
-sndq_skip(const struct hare_tcp_ctx *x, struct rte_mbuf *q, uint32_t n)
+sndq_skip(struct tcp_mbuf_meta *mt, uint32_t n)
 {
-	struct tcp_mbuf_meta *mt = tcp_meta(x, q);
-
 	mt->skip += n;
 	mt->psum = 0;
 }
@@ -425,6 +424,18 @@ tcp_rcv_window(const struct hare_tcp_conn *c, const struct hare_worker *w)
 /* tcp_flow.c */
 uint32_t tcp_flow_hash_rss(const struct hare_tcp_ctx *x, const struct tcp_tuple *t);
 
+/* rte_hash_crc_4byte (CRC32-C) without its run-time choice of algorithm
+ * when the build has SSE4.2 (-march=native): the same value either way. */
+static __rte_always_inline uint32_t
+tcp_crc32c(uint32_t data, uint32_t init)
+{
+#ifdef __SSE4_2__
+	return __builtin_ia32_crc32si(init, data);
+#else
+	return rte_hash_crc_4byte(data, init);
+#endif
+}
+
 /* The flow hash: the NIC's Toeplitz (computed in software for tuples we
  * originate) when an RSS key is set, else CRC32 of the tuple (three
  * SSE4.2 crc32 instructions). Inline with the lookup: both run for every
@@ -436,9 +447,9 @@ tcp_flow_hash(const struct hare_tcp_ctx *x, const struct tcp_tuple *t)
 
 	if (x->rss_key)
 		return tcp_flow_hash_rss(x, t);
-	h = rte_hash_crc_4byte(t->raddr, 0x9e3779b9u);
-	h = rte_hash_crc_4byte(t->laddr, h);
-	return rte_hash_crc_4byte(((uint32_t)t->rport << 16) | t->lport, h);
+	h = tcp_crc32c(t->raddr, 0x9e3779b9u);
+	h = tcp_crc32c(t->laddr, h);
+	return tcp_crc32c(((uint32_t)t->rport << 16) | t->lport, h);
 }
 
 static inline bool
@@ -472,6 +483,71 @@ tcp_flow_lookup(const struct hare_tcp_ctx *x, uint32_t hash, const struct tcp_tu
 				return s->ref;
 		}
 		i = (i + 1) & x->slot_mask;
+	}
+}
+/* The flow hash of tcp_flow_hash from the tuple's two words as a
+ * received segment holds them (struct tcp_tuple's layout: the IPv4
+ * source and destination, then the TCP source and destination ports),
+ * read straight from the headers. */
+static __rte_always_inline uint32_t
+tcp_flow_hash_hdr(const struct hare_tcp_ctx *x, uint64_t addrs, uint32_t ports)
+{
+	uint32_t h;
+
+	if (x->rss_key) {
+		struct tcp_tuple t;
+
+		memcpy(&t, &addrs, 8);
+		memcpy((char *)&t + 8, &ports, 4);
+		return tcp_flow_hash_rss(x, &t);
+	}
+	h = tcp_crc32c((uint32_t)addrs, 0x9e3779b9u);
+	h = tcp_crc32c((uint32_t)(addrs >> 32), h);
+	/* (rport << 16) | lport: the ports word rotated (little-endian) */
+	return tcp_crc32c((ports << 16) | (ports >> 16), h);
+}
+
+/* Whether tuple t is the one in these header words. */
+static __rte_always_inline bool
+tcp_tuple_is(const struct tcp_tuple *t, uint64_t addrs, uint32_t ports)
+{
+	uint64_t a;
+	uint32_t p;
+
+	memcpy(&a, t, 8);
+	memcpy(&p, (const char *)t + 8, 4);
+	return ((a ^ addrs) | (p ^ ports)) == 0;
+}
+
+/* tcp_flow_lookup for such header words, for a connection only: the conn,
+ * or NULL when none (no entry, or a TIME_WAIT one). */
+static __rte_always_inline struct hare_tcp_conn *
+tcp_flow_lookup_conn(const struct hare_tcp_ctx *x, uint32_t hash, uint64_t addrs, uint32_t ports)
+{
+	uint32_t i = hash & x->slot_mask;
+	const struct tcp_slot *s0 = &x->slots[i];
+
+	/* the usual case first: the home slot holds the connection. A ref
+	 * r with (int32_t)(r - 1) >= 0 is a connection's (not 0, not
+	 * TIME_WAIT's TCP_REF_TW | (index + 1)). */
+	if (likely(s0->hash == hash && (int32_t)(s0->ref - 1) >= 0)) {
+		struct hare_tcp_conn *c = &x->conns[s0->ref - 1];
+
+		if (likely(tcp_tuple_is(&c->t, addrs, ports)))
+			return c;
+	}
+	for (;; i = (i + 1) & x->slot_mask) {
+		const struct tcp_slot *s = &x->slots[i];
+		const struct tcp_tuple *st;
+
+		if (s->ref == 0)
+			return NULL;
+		if (s->hash != hash)
+			continue;
+		st = (s->ref & TCP_REF_TW) ? &x->tw[(s->ref & ~TCP_REF_TW) - 1].t :
+					     &x->conns[s->ref - 1].t;
+		if (tcp_tuple_is(st, addrs, ports))
+			return (s->ref & TCP_REF_TW) ? NULL : &x->conns[s->ref - 1];
 	}
 }
 int tcp_flow_insert(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref);
@@ -582,30 +658,48 @@ tcp_set_ops(struct hare_tcp_conn *c, const struct hare_tcp_ops *ops)
 		c->flags &= ~TF_SENT_CB;
 }
 
-/* Free the first `bytes` of the send queue, acknowledged (every ACK of new
- * data: inline). Whole entries go, the last one's front is skipped. */
-static inline void
-tcp_sndq_free_acked(struct hare_tcp_conn *c, uint32_t bytes)
+/* Free the first `bytes` (> 0) of the send queue (snd_buffered already
+ * reduced): whole entries go, the last one's front is skipped. The head,
+ * cursor, meta offset and pool are kept in locals: the stash stores in
+ * between would otherwise make each round reload them. */
+static __rte_always_inline void
+tcp_sndq_drop(struct hare_tcp_conn *c, uint32_t bytes)
 {
-	const struct hare_tcp_ctx *x = c->w->tcp;
+	struct hare_worker *const w = c->w;
+	const int meta_off = w->tcp->meta_off;
+	struct rte_mempool *const mp = w->pool;
+	struct rte_mbuf *q = c->sndq_head, *const cur = c->snd_cur;
 
-	c->snd_buffered -= bytes;
-	while (bytes > 0) {
-		struct rte_mbuf *q = c->sndq_head;
-		const uint32_t qlen = sndq_len(x, q);
+	for (;;) {
+		struct tcp_mbuf_meta *mt = RTE_MBUF_DYNFIELD(q, meta_off, struct tcp_mbuf_meta *);
+		const uint32_t qlen = q->data_len - mt->skip;
+		struct rte_mbuf *next;
 
-		if (c->snd_cur == q)
+		if (cur == q)
 			c->snd_cur = NULL;
 		if (qlen > bytes) {
-			sndq_skip(x, q, bytes);
-			return;
+			sndq_skip(mt, bytes);
+			break;
 		}
 		bytes -= qlen;
-		c->sndq_head = sndq_next(x, q);
-		hare_free_seg(c->w, q);
+		next = mt->qnext;
+		hare_stash_free_seg(&w->stash, mp, q);
+		q = next;
+		if (bytes == 0)
+			break;
 	}
-	if (c->sndq_head == NULL)
+	c->sndq_head = q;
+	if (q == NULL)
 		c->sndq_tail = NULL;
+}
+
+/* Free the first `bytes` (> 0) of the send queue, acknowledged (every ACK
+ * of new data: inline). */
+static __rte_always_inline void
+tcp_sndq_free_acked(struct hare_tcp_conn *c, uint32_t bytes)
+{
+	c->snd_buffered -= bytes;
+	tcp_sndq_drop(c, bytes);
 }
 
 /* tcp_in.c helpers used elsewhere */

@@ -1,6 +1,10 @@
 /* tcp_in.c — segment input: RFC 9293 §3.10.7 "SEGMENT ARRIVES".
  *
  * Call chain:
+ *   hare_ipv4_input_at() -> hare_tcp_input_lean() 32-byte headers (NOP,NOP,TS):
+ *     -> tcp_pure_ack()                          the pure ACK of new data
+ *     -> tcp_input_lean()                        other predicted segments
+ *     -> hare_tcp_input()                        the rest
  *   hare_ipv4_input() -> hare_tcp_input()        header checks, checksum,
  *                                                options, flow lookup
  *     -> tcp_input_tw()                          TIME_WAIT entry (compact)
@@ -84,12 +88,13 @@ tcp_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 	/* pseudo-header from a few adds (hare_phdr_sum); the segment length
 	 * is m's: IPv4 input trimmed m to the datagram's payload */
 	const uint32_t len = rte_pktmbuf_pkt_len(m);
-	uint32_t sum = (uint32_t)hare_phdr_sum(ip->src_addr, ip->dst_addr, IPPROTO_TCP,
-					       (uint16_t)len) +
-		       (likely(m->next == NULL) ? /* one segment: summed inline */
-			hare_raw_cksum(rte_pktmbuf_mtod(m, const void *), len) :
-			hare_raw_cksum_mbuf(m, 0, len));
+	uint32_t sum;
 
+	if (likely(m->next == NULL)) /* one segment: summed inline, one chain */
+		return hare_l4_cksum_ok(ip->src_addr, ip->dst_addr, IPPROTO_TCP,
+					rte_pktmbuf_mtod(m, const void *), (uint16_t)len);
+	sum = (uint32_t)hare_phdr_sum(ip->src_addr, ip->dst_addr, IPPROTO_TCP, (uint16_t)len) +
+	      hare_raw_cksum_mbuf(m, 0, len);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return sum == 0xffff;
@@ -109,6 +114,31 @@ tcp_rx_cksum_good(const struct hare_worker *w, const struct rte_mbuf *m,
 	if (ck == RTE_MBUF_F_RX_L4_CKSUM_GOOD || ck == RTE_MBUF_F_RX_L4_CKSUM_NONE)
 		return true;
 	return ck != RTE_MBUF_F_RX_L4_CKSUM_BAD && tcp_cksum_ok(m, ip);
+}
+
+/* The option block of a segment as Linux and hare send them after the
+ * handshake: NOP, NOP, timestamps (RFC 7323 Appendix A layout). */
+#define TCP_OPT_NOP_NOP_TS RTE_BE32(0x0101080au)
+#define TCP_LEAN_HLEN (sizeof(struct rte_tcp_hdr) + 12)
+
+/* tcp_rx_cksum_good for a single-segment frame not yet stripped to its
+ * TCP header th, len bytes of TCP segment (hare_tcp_input_lean) */
+static __rte_always_inline bool
+tcp_rx_cksum_good_seg(const struct hare_worker *w, const struct rte_mbuf *m,
+		      const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *th, uint32_t len)
+{
+	const uint64_t ck = (w->offloads & HARE_OFFLOAD_RX_CKSUM) ?
+		(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) : 0;
+
+	if (ck == RTE_MBUF_F_RX_L4_CKSUM_GOOD || ck == RTE_MBUF_F_RX_L4_CKSUM_NONE)
+		return true;
+	if (ck == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		return false;
+	/* the usual 32-byte pure ACK with its length a constant: the sum
+	 * is four add-with-carry steps */
+	if (len == TCP_LEAN_HLEN)
+		return hare_l4_cksum_ok(ip->src_addr, ip->dst_addr, IPPROTO_TCP, th, TCP_LEAN_HLEN);
+	return hare_l4_cksum_ok(ip->src_addr, ip->dst_addr, IPPROTO_TCP, th, (uint16_t)len);
 }
 
 /* A segment's flow hash: the NIC's RSS hash when the stack has its key
@@ -1279,6 +1309,133 @@ tcp_fast_pure_ack(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg
 		tcp_output(w, c);
 }
 
+/* Any segment proves the peer alive: push the keepalive deadline (lazy). */
+static inline void
+tcp_keepalive_touch(struct hare_worker *w, struct hare_tcp_conn *c)
+{
+	if (unlikely(w->cfg->tcp.keepalive_idle_ms != 0) && c->state >= HARE_TCP_ESTABLISHED) {
+		c->ka_probes = 0;
+		if (c->state == HARE_TCP_ESTABLISHED || c->state == HARE_TCP_CLOSE_WAIT)
+			tcp_set_keep(w, c, w->cfg->tcp.keepalive_idle_ms);
+	}
+}
+
+/* Connection flags with which a pure ACK of new data needs more than
+ * tcp_pure_ack does (tcp_ack_new then): loss recovery (RFC 6582, RFC
+ * 6675), the persist timer (RFC 9293 §3.8.6.1), a tail loss probe out
+ * (RFC 8985 §7), a FIN sent (its ACK moves the state), an orphan. */
+#define TF_PURE_ACK_OFF (TF_IN_RECOVERY | TF_SACK_RECOVERY | TF_PERSIST | TF_TLP_SENT | \
+			 TF_FIN_SENT | TF_ORPHAN)
+
+/* What may follow a pure ACK (tcp_ack_new's on_sent, then
+ * tcp_fast_pure_ack's output of what the ACK let out), out of line: the
+ * app and tcp_output may close connections, so as one event. */
+static __rte_noinline void
+tcp_pure_ack_tail(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t acked)
+{
+	struct hare_tcp_ctx *x = w->tcp;
+
+	x->in_event = 1;
+	if (c->flags & TF_SENT_CB)
+		c->ops->on_sent(c, acked);
+	if (!(c->flags & TF_DEAD) && c->snd_buffered > c->snd_nxt - c->snd_una)
+		tcp_output(w, c);
+	x->in_event = 0;
+	if (unlikely(x->zombies != TCP_NONE))
+		tcp_reap_zombies(x);
+}
+
+/* tcp_ack_new's RTT sample from a new TSecr (RFC 7323 §4.1), out of line:
+ * the ACKs of one flight echo the same TSval, so one in a flight calls it. */
+static __rte_noinline void
+tcp_pure_ack_rtt(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t tsecr)
+{
+	uint32_t r = tcp_now(w) + c->ts_offset - tsecr;
+
+	c->rtt_ecr = tsecr;
+	if ((int32_t)r >= 0 && r < 600000)
+		tcp_rtt_sample(w, c, r);
+}
+
+/* The pure ACK for outstanding data, the commonest segment a sender gets
+ * (FreeBSD tcp_input's header prediction, "pure ACK for outstanding
+ * data"): ESTABLISHED, the segment in sequence with no payload, no FIN
+ * and the NOP,NOP,TS option (th's 32-byte header, checked by the caller),
+ * acknowledging new data (snd_una < ack <= snd_max), window non-zero,
+ * TSval not old (RFC 7323 §5.3 PAWS), nothing retransmitted, probed or
+ * SACKed, no recovery, FIN sent or persist (TF_PURE_ACK_OFF), NewReno,
+ * no keepalive. It does exactly what tcp_input_conn -> tcp_fast_pure_ack
+ * -> tcp_ack_new do in that case, straight from the header without a
+ * struct tcp_seg; the steps the case makes no-ops are
+ * left out (FIN acked, SACK scoreboard, recovery, backoff reset). False,
+ * having changed nothing, for any other segment. */
+static __rte_always_inline bool
+tcp_pure_ack(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *m,
+	     const struct rte_tcp_hdr *th)
+{
+	const uint8_t *o = (const uint8_t *)(th + 1);
+	const uint32_t seq = rte_be_to_cpu_32(th->sent_seq);
+	const uint32_t ack = rte_be_to_cpu_32(th->recv_ack);
+	const uint32_t wnd = (uint32_t)rte_be_to_cpu_16(th->rx_win) << c->snd_wscale;
+	const uint32_t acked = ack - c->snd_una;
+	uint32_t v, e, tsval, tsecr;
+
+	memcpy(&v, o + 4, 4);
+	memcpy(&e, o + 8, 4);
+	tsval = rte_be_to_cpu_32(v);
+	tsecr = rte_be_to_cpu_32(e);
+	/* 0 < acked <= snd_max - snd_una: new data, none beyond snd_max. With
+	 * no FIN sent every such byte is in the send queue (snd_buffered).
+	 * rxt_shift and n_sack zero: no backoff to reset, no scoreboard;
+	 * TSecr 0 (no echo) goes to tcp_ack_new's Karn timing. */
+	if (!(c->state == HARE_TCP_ESTABLISHED && !(th->tcp_flags & TH_FIN) && seq == c->rcv_nxt &&
+	      !(c->flags & TF_PURE_ACK_OFF) && c->snd_nxt == c->snd_max &&
+	      acked - 1 < c->snd_max - c->snd_una && wnd != 0 && (c->opt & TO_TS) &&
+	      SEQ_GEQ(tsval, c->ts_recent) && tsecr != 0 &&
+	      c->rxt_shift == 0 && c->n_sack == 0 && w->tcp->cc == &tcp_cc_newreno &&
+	      w->cfg->tcp.keepalive_idle_ms == 0))
+		return false;
+	w->stats.tcp_rx_segments++;
+	/* tcp_fast_accept: TS.Recent at the left edge (RFC 7323 §4.3), the
+	 * send window (RFC 9293 §3.10.7.4: seq == rcv_nxt >= snd_wl1) */
+	if (SEQ_LEQ(seq, c->last_ack_sent)) {
+		c->ts_recent = tsval;
+		c->ts_recent_age = tcp_now(w);
+	}
+	if (unlikely(wnd != c->snd_wnd))
+		tcp_set_snd_wnd(c, wnd);
+	c->snd_wl1 = seq;
+	c->snd_wl2 = ack;
+	/* tcp_free_seg_mbuf: the stash for one segment, a chain (of empty
+	 * segments past the first: pkt_len == data_len) whole */
+	if (unlikely(!hare_stash_free_fast(&w->stash, w->pool, m))) {
+		if (m->next == NULL)
+			hare_stash_free_seg_slow(&w->stash, w->pool, m);
+		else
+			rte_pktmbuf_free(m);
+	}
+	/* tcp_ack_new; the send queue freed after the congestion and timer
+	 * steps, which do not read it (fewer values live across its loop) */
+	if (unlikely(tsecr != c->rtt_ecr))
+		tcp_pure_ack_rtt(w, c, tsecr);
+	c->rec_probes = 0;
+	c->snd_una = ack;
+	c->dupacks = 0;
+	tcp_newreno_on_ack(c, acked);
+	/* RFC 6298 §5.2/§5.3, with tcp_ack_new's same-millisecond skip */
+	if (ack == c->snd_max) {
+		c->t_rexmt = 0;
+	} else if (!(c->t_rexmt != 0 && c->rexmt_stamp == tcp_now(w) &&
+		     c->snd_max - ack > c->mss)) {
+		tcp_arm_rexmt_or_probe(w, c);
+		c->rexmt_stamp = tcp_now(w);
+	}
+	tcp_sndq_free_acked(c, acked);
+	if (unlikely(c->flags & TF_SENT_CB) || c->snd_buffered > c->snd_nxt - c->snd_una)
+		tcp_pure_ack_tail(w, c, acked);
+	return true;
+}
+
 /* Header prediction's in-order data case (the caller has checked
  * tcp_predicted): nothing out of order queued, the payload within the
  * window, acknowledging nothing new or new data. */
@@ -1310,17 +1467,6 @@ tcp_fast_data(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s,
 	tcp_data(w, c, s);
 	tcp_finish(w, c);
 	return true;
-}
-
-/* Any segment proves the peer alive: push the keepalive deadline (lazy). */
-static inline void
-tcp_keepalive_touch(struct hare_worker *w, struct hare_tcp_conn *c)
-{
-	if (unlikely(w->cfg->tcp.keepalive_idle_ms != 0) && c->state >= HARE_TCP_ESTABLISHED) {
-		c->ka_probes = 0;
-		if (c->state == HARE_TCP_ESTABLISHED || c->state == HARE_TCP_CLOSE_WAIT)
-			tcp_set_keep(w, c, w->cfg->tcp.keepalive_idle_ms);
-	}
 }
 
 /* Header prediction (FreeBSD tcp_input / Linux tcp_rcv_established):
@@ -1405,11 +1551,6 @@ hare_tcp_rx_burst_end(struct hare_worker *w)
 	if (unlikely(x->zombies != TCP_NONE))
 		tcp_reap_zombies(x);
 }
-
-/* The option block of a segment as Linux and hare send them after the
- * handshake: NOP, NOP, timestamps (RFC 7323 Appendix A layout). */
-#define TCP_OPT_NOP_NOP_TS RTE_BE32(0x0101080au)
-#define TCP_LEAN_HLEN (sizeof(struct rte_tcp_hdr) + 12)
 
 /* The rest of the full parse's struct tcp_seg for a lean segment the
  * slow path takes after all. */
@@ -1498,33 +1639,26 @@ tcp_lean_handshake(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_se
 	return true;
 }
 
-/* The lean path of hare_tcp_input_lean (see there), for a segment whose
- * header it has checked: 32 bytes, ACK alone or with PSH and/or FIN, the
- * segment in one mbuf. Returns false, having changed nothing, for a
- * segment it leaves to hare_tcp_input. */
-static __rte_always_inline bool
+/* The lean path of hare_tcp_input_lean (see there) past the flow lookup,
+ * for a segment other than the pure ACK tcp_pure_ack took: 32-byte
+ * header (NOP,NOP,TS), ACK alone or with PSH and/or FIN, the segment in
+ * one mbuf, c
+ * its connection (m stripped to the TCP header). A segment it does not
+ * take goes to hare_tcp_input unchanged. */
+static __rte_noinline void
 tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
-	       const struct rte_tcp_hdr *th)
+	       const struct rte_tcp_hdr *th, struct hare_tcp_conn *c, uint32_t hash)
 {
 	struct hare_tcp_ctx *x = w->tcp;
 	const uint8_t *o = (const uint8_t *)(th + 1);
 	struct tcp_tuple t;
-	uint32_t hash, ref, opt0, v, e;
-	struct hare_tcp_conn *c;
+	uint32_t v, e;
 	struct tcp_seg s;
 
-	memcpy(&opt0, o, 4);
-	if (unlikely(opt0 != TCP_OPT_NOP_NOP_TS || !tcp_rx_cksum_good(w, m, ip)))
-		return false; /* a bad checksum is counted by the full path */
 	t.raddr = ip->src_addr;
 	t.laddr = ip->dst_addr;
 	t.rport = th->src_port;
 	t.lport = th->dst_port;
-	hash = tcp_seg_hash(x, m, &t);
-	ref = tcp_flow_lookup(x, hash, &t);
-	if (unlikely(ref == 0 || (ref & TCP_REF_TW)))
-		return false;
-	c = &x->conns[ref - 1];
 	s.m = m;
 	s.flags = th->tcp_flags & 0x3f;
 	s.seq = rte_be_to_cpu_32(th->sent_seq);
@@ -1549,8 +1683,10 @@ tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_
 	} else if (s.len != 0) {
 		/* in-order data that header prediction takes (a request, a
 		 * response, a bulk segment): tcp_input_conn's data case */
-		if (!(tcp_predicted(c, &s, wnd) && tcp_fast_data_ok(c, &s)))
-			return false;
+		if (!(tcp_predicted(c, &s, wnd) && tcp_fast_data_ok(c, &s))) {
+			hare_tcp_input(w, m, ip);
+			return;
+		}
 		s.hlen = TCP_LEAN_HLEN;
 		w->stats.tcp_rx_segments++;
 		x->in_event = 1;
@@ -1575,12 +1711,12 @@ tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_
 				tcp_slow_path(w, c, &s);
 		}
 	} else {
-		return false; /* the rest of tcp_input_conn: via the full path */
+		hare_tcp_input(w, m, ip); /* the rest of tcp_input_conn: the full path */
+		return;
 	}
 	x->in_event = 0;
 	if (unlikely(x->zombies != TCP_NONE))
 		tcp_reap_zombies(x);
-	return true;
 }
 
 void
@@ -1660,36 +1796,92 @@ drop:
 	rte_pktmbuf_free(m);
 }
 
-/* A TCP segment from IPv4 input, the lean path first. A segment with the
- * 32-byte header Linux and hare use after the handshake (NOP,NOP,TS),
- * ACK alone or with PSH (a FIN: see below), in one mbuf, is read straight
- * from the header into locals, without the option loop and the rest of
- * the full parse
- * (RFC 9293 §3.10.7.4 header prediction; the shape of FreeBSD's
- * tcp_input / Linux's tcp_rcv_established): for an ESTABLISHED
- * connection, the pure ACK of new data and in-order data are taken
+/* Ethernet + IPv4 header bytes in front of TCP on hare_tcp_input_lean's path */
+#define TCP_LEAN_L23 (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr))
+
+/* m from the Ethernet header to the TCP header, as ipv4_input_general
+ * hands segments on (rte_pktmbuf_adj without its length test: IPv4 input
+ * checked the lengths) */
+static inline void
+tcp_lean_strip(struct rte_mbuf *m)
+{
+	m->l2_len = sizeof(struct rte_ether_hdr);
+	m->l3_len = sizeof(struct rte_ipv4_hdr);
+	m->data_off = (uint16_t)(m->data_off + TCP_LEAN_L23);
+	m->data_len = (uint16_t)(m->data_len - TCP_LEAN_L23);
+	m->pkt_len -= TCP_LEAN_L23;
+}
+
+/* A TCP segment from IPv4 input's fast path (m still at the Ethernet
+ * header), the lean path first. A segment with the 32-byte header Linux
+ * and hare use after the handshake (NOP,NOP,TS), ACK alone or with PSH
+ * (a FIN: see below), in one mbuf, is read straight from the header into locals, without the
+ * option loop and the rest of the full parse (RFC 9293 §3.10.7.4 header
+ * prediction; the shape of FreeBSD's tcp_input / Linux's
+ * tcp_rcv_established). The pure ACK of new data for an ESTABLISHED
+ * connection with nothing unusual going on is taken by tcp_pure_ack, the
+ * frame freed as it came; every other lean segment is stripped to its
+ * TCP header and goes to tcp_input_lean: the pure ACK and in-order data
  * exactly as tcp_input_conn takes them, through the same predicates
  * (tcp_predicted, tcp_fast_data_ok) and the same code (tcp_fast_pure_ack,
  * tcp_fast_data), for a segment with exactly these options (has_ts = 1,
- * n_sack = 0). A payload-less ACK for a connection in another state than
+ * n_sack = 0); a payload-less ACK for a connection in another state than
  * ESTABLISHED or SYN_SENT (the peer's FIN too: prediction never takes a
- * FIN) goes where tcp_input_conn would send it, the slow path, with the
- * struct tcp_seg the full parse would have built.
- * Everything else (other headers, listeners, TIME_WAIT, no connection,
- * segments prediction turns away, a checksum to refuse) goes to
- * hare_tcp_input, which parses and counts it as for any segment. Nothing
- * malformed is taken here: the lengths and flags are checked exactly and
- * a connection found has non-zero ports. */
+ * FIN) where tcp_input_conn would send it: the slow path, with the struct
+ * tcp_seg the full parse would have built, or the short ways of the usual
+ * handshake ACK and closing FIN (tcp_lean_handshake, tcp_lean_fin). Everything else
+ * (other headers, listeners, TIME_WAIT, no connection, segments
+ * prediction turns away, a checksum to refuse) goes to hare_tcp_input,
+ * which parses and counts it as for any segment. Nothing malformed is
+ * taken here: the lengths and flags are checked exactly and a connection
+ * found has non-zero ports. */
 void
 hare_tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 {
-	const struct rte_tcp_hdr *th = rte_pktmbuf_mtod(m, const struct rte_tcp_hdr *);
+	struct hare_tcp_ctx *x = w->tcp;
+	const struct rte_tcp_hdr *th = (const struct rte_tcp_hdr *)(ip + 1);
+	uint32_t hash, opt0, ports;
+	struct hare_tcp_conn *c;
+	uint16_t off_flags;
+	uint64_t addrs;
 
+	/* the data offset byte and the flags byte as one 16-bit word in
+	 * network order: offset 32 bytes with the reserved bits 0, and of
+	 * the six control bits ACK alone or with PSH and/or FIN (CWR/ECE not
+	 * looked at) */
+	memcpy(&off_flags, &th->data_off, 2);
 	if (likely(rte_pktmbuf_pkt_len(m) == rte_pktmbuf_data_len(m) &&
-		   rte_pktmbuf_data_len(m) >= TCP_LEAN_HLEN &&
-		   th->data_off == (TCP_LEAN_HLEN / 4) << 4 &&
-		   (th->tcp_flags & (0x3f & ~(TH_PSH | TH_FIN))) == TH_ACK) &&
-	    tcp_input_lean(w, m, ip, th))
+		   rte_pktmbuf_data_len(m) >= TCP_LEAN_L23 + TCP_LEAN_HLEN &&
+		   (off_flags & RTE_BE16(0xff00 | (0x3f & ~(TH_PSH | TH_FIN)))) ==
+		   RTE_BE16(((TCP_LEAN_HLEN / 4) << 12) | TH_ACK))) {
+		memcpy(&opt0, th + 1, 4);
+		/* a bad checksum is counted by the full path */
+		if (unlikely(opt0 != TCP_OPT_NOP_NOP_TS ||
+			     !tcp_rx_cksum_good_seg(w, m, ip, th,
+						    rte_pktmbuf_pkt_len(m) - TCP_LEAN_L23)))
+			goto full;
+		/* the tuple (struct tcp_tuple's layout) straight from the
+		 * headers; with an RSS key the NIC's hash, and without one
+		 * from the NIC the full path (tcp_seg_hash computes it) */
+		memcpy(&addrs, &ip->src_addr, 8);
+		memcpy(&ports, &th->src_port, 4);
+		if (likely(x->rss_key == NULL))
+			hash = tcp_flow_hash_hdr(x, addrs, ports);
+		else if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH)
+			hash = m->hash.rss;
+		else
+			goto full;
+		c = tcp_flow_lookup_conn(x, hash, addrs, ports);
+		if (unlikely(c == NULL))
+			goto full;
+		if (rte_pktmbuf_pkt_len(m) == TCP_LEAN_L23 + TCP_LEAN_HLEN &&
+		    likely(tcp_pure_ack(w, c, m, th)))
+			return;
+		tcp_lean_strip(m);
+		tcp_input_lean(w, m, ip, th, c, hash);
 		return;
+	}
+full:
+	tcp_lean_strip(m);
 	hare_tcp_input(w, m, ip);
 }

@@ -440,10 +440,10 @@ tcp_xmit_direct(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, ui
 			       rte_cpu_to_be_16((uint16_t)(hlen + len));
 
 		if (ps & TCP_PSUM_VALID) /* the header alone: a constant length */
-			sum = hare_sum64_add(sum + (ps & 0xffff), hare_raw_sum64(th, hlen));
+			sum = hare_raw_sum64(th, hlen, sum + (ps & 0xffff));
 		else
-			sum = hare_sum64_add(sum, hare_raw_sum64(th, hlen + len));
-		th->cksum = (uint16_t)~hare_fold64(sum);
+			sum = hare_raw_sum64(th, hlen + len, sum);
+		th->cksum = (uint16_t)~hare_sum_fold(sum);
 	}
 	hare_ipv4_fill(w, m, ip, c->t.laddr, c->t.raddr, IPPROTO_TCP, l3 + hlen + len);
 	hare_eth_fill(&w->mac, eh, &e->mac, RTE_ETHER_TYPE_IPV4);

@@ -118,6 +118,8 @@ hare_worker_tx_flush(struct hare_worker *w)
 void
 hare_worker_input(struct hare_worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
+	uint64_t bytes = 0; /* rx_bytes, added once per burst */
+
 	if (n == 0)
 		return;
 	rte_prefetch0(rte_pktmbuf_mtod(pkts[0], void *));
@@ -127,9 +129,10 @@ hare_worker_input(struct hare_worker *w, struct rte_mbuf **pkts, uint16_t n)
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		w->stats.rx_bytes += rte_pktmbuf_pkt_len(m);
+		bytes += rte_pktmbuf_pkt_len(m); /* read before input consumes m */
 		hare_eth_input(w, m);
 	}
+	w->stats.rx_bytes += bytes;
 	if (w->tcp_acks_owed != 0)
 		hare_tcp_rx_burst_end(w);
 }

@@ -743,6 +743,9 @@ direct_synack_matches_general_path(void **state)
 struct lean_snap {
 	uint32_t snd_una, snd_nxt, snd_max, snd_wnd, max_sndwnd, wl1, wl2, cwnd, ssthresh;
 	uint32_t ts_recent, srtt, rttvar, rto, flags, buffered, dupacks;
+	/* timers and RTT bookkeeping, relative to the clock / our TS clock */
+	int32_t t_rexmt, rexmt_stamp, ts_age, rtt_ecr;
+	uint32_t head_skip, has_cur;    /* the send queue's front */
 	uint64_t rx, tx, drops;
 	uint32_t out_n, out_seq[8], out_ack[8], out_len[8], out_flags[8];
 };
@@ -764,6 +767,13 @@ lean_snap_take(struct lean_snap *sn, struct ht_rig *r, const struct hare_tcp_con
 	sn->cwnd = c->cwnd; sn->ssthresh = c->ssthresh; sn->ts_recent = c->ts_recent;
 	sn->srtt = c->srtt; sn->rttvar = c->rttvar; sn->rto = c->rto; sn->flags = c->flags;
 	sn->buffered = c->snd_buffered; sn->dupacks = c->dupacks;
+	sn->t_rexmt = c->t_rexmt ? (int32_t)(c->t_rexmt - (uint32_t)r->w->now_ms) : -1;
+	sn->rexmt_stamp = (int32_t)(c->rexmt_stamp - (uint32_t)r->w->now_ms);
+	sn->ts_age = (int32_t)(c->ts_recent_age - (uint32_t)r->w->now_ms);
+	sn->rtt_ecr = c->rtt_ecr ?
+		(int32_t)(c->rtt_ecr - c->ts_offset - (uint32_t)r->w->now_ms) : -1;
+	sn->head_skip = c->sndq_head ? tcp_meta(r->w->tcp, c->sndq_head)->skip : 0;
+	sn->has_cur = c->snd_cur != NULL;
 	sn->rx = r->w->stats.tcp_rx_segments; sn->tx = r->w->stats.tcp_tx_segments;
 	sn->drops = tt_stat(r, "drop_bad_header") + tt_stat(r, "drop_bad_cksum");
 	while (tt_recv(r, &sg)) {
@@ -781,19 +791,28 @@ lean_snap_take(struct lean_snap *sn, struct ht_rig *r, const struct hare_tcp_con
 /* A connection with `queued` bytes of hare's sent (and not yet acked),
  * the peer's ts_recent following; for the lean-path comparisons. */
 static struct hare_tcp_conn *
-lean_open(struct ht_rig *r, struct tt *t, uint32_t isn, uint32_t peer_isn, uint32_t queued)
+lean_open_ops(struct ht_rig *r, struct tt *t, uint32_t isn, uint32_t peer_isn, uint32_t queued,
+	      const struct hare_tcp_ops *ops)
 {
 	struct hare_tcp_conn *c;
 	struct tt_seg sg;
 
 	hare_tcp_test_fix_isn(r->w, isn);
-	listen_on(r, &tt_ops);
+	listen_on(r, ops);
 	c = tt_open(t, r, true, peer_isn);
 	assert_int_equal(hare_tcp_send_bytes(c, pattern, queued), (int)queued);
 	while (tt_recv(r, &sg))
 		t->ts_recent = sg.tsval;
 	return c;
 }
+
+static struct hare_tcp_conn *
+lean_open(struct ht_rig *r, struct tt *t, uint32_t isn, uint32_t peer_isn, uint32_t queued)
+{
+	return lean_open_ops(r, t, isn, peer_isn, queued, &tt_ops);
+}
+
+static bool lean_corrupt; /* lean_send: break the segment's checksum */
 
 /* One peer segment 1 ms later, with its timestamps as NOP,NOP,TS (the
  * lean layout) or TS,NOP,NOP (the same option, never the lean path); dts:
@@ -804,6 +823,7 @@ lean_send(struct ht_rig *r, struct tt *t, bool lean_layout, int32_t dts, uint32_
 {
 	uint8_t f[2048], o[12];
 	uint32_t tsval = t->tsval + (uint32_t)dts;
+	size_t n;
 
 	tt_advance(r, 1);
 	tt_opt_ts(o, tsval, t->ts_recent);
@@ -813,7 +833,10 @@ lean_send(struct ht_rig *r, struct tt *t, bool lean_layout, int32_t dts, uint32_
 	}
 	if (dts > 0)
 		t->tsval = tsval;
-	ht_input(r, f, tt_build(f, t->pport, t->lport, seq, ack, flags, wnd, o, 12, data, len));
+	n = tt_build(f, t->pport, t->lport, seq, ack, flags, wnd, o, 12, data, len);
+	if (lean_corrupt)
+		f[14 + 20 + 16] ^= 0x5a; /* the TCP checksum field */
+	ht_input(r, f, n);
 }
 
 static void
@@ -859,6 +882,175 @@ lean_ack_matches_full_path(void **state)
 	}
 	assert_int_equal(a[8].snd_una, 1 + 5 * 1460); /* the sequence did run */
 	assert_int_equal(a[2].snd_wnd, 40000u << 7);
+}
+
+/* The pure ACK path (tcp_pure_ack) against the full parse, as above, for
+ * an app without on_sent (so the ACK's whole work is the fast path's):
+ * more queued than the initial window, so ACKs release new segments (the
+ * output after the ACK); ACKs ending inside a send-queue entry and on its
+ * end; a new TSecr (RTT sample) and the same one again; a changed window;
+ * a duplicate ACK and an old TSval (turned away); everything in flight
+ * acknowledged (the timer stopped); then the app's FIN sent and the ACKs
+ * after it (the general path: the FIN's ACK moves the state); a bad
+ * checksum (software-verified: counted, dropped, nothing changed). Compared
+ * after every step, timers and the send queue's front included. */
+#define PURE_STEPS 13
+static struct hare_tcp_ops pure_ops; /* tt_ops without on_sent */
+
+static void
+pure_run(bool lean_layout, struct lean_snap snap[PURE_STEPS])
+{
+	struct ht_rig *r = tt_rig();
+	struct hare_tcp_conn *c;
+	struct tt t;
+	/* ack (relative to hare's ISS + 1), window, TSval step, flags; close:
+	 * the app shuts down writing before the step */
+	static const struct {
+		uint32_t ack;
+		uint16_t wnd;
+		int32_t dts;
+		bool close;
+	} step[PURE_STEPS] = {
+		{ 1460, 65535, 1, false },       /* new data, new TSecr: taken */
+		{ 2920, 65535, 1, false },       /* a bad checksum: dropped (counted) */
+		{ 2920, 65535, 1, false },       /* same TSecr: taken */
+		{ 3650, 40000, 1, false },       /* half a segment, new window: taken */
+		{ 3650, 40000, 1, false },       /* duplicate: not taken */
+		{ 5840, 40000, -50, false },     /* old TSval: not taken */
+		{ 5840, 40000, 1, false },       /* taken */
+		{ 14600, 40000, 1, false },      /* many segments at once: taken */
+		{ 20440, 50000, 1, false },      /* taken */
+		{ 26280, 50000, 1, false },      /* taken */
+		{ 36500, 50000, 1, false },      /* all of it: taken, the timer stops */
+		{ 0, 50000, 1, true },           /* 1000 more and a FIN, all acked: not taken */
+		{ 0, 50000, 1, false },          /* a duplicate in FIN_WAIT_2: not taken */
+	};
+
+	pure_ops = tt_ops;
+	pure_ops.on_sent = NULL;
+	c = lean_open_ops(r, &t, 313000, 7000, 25 * 1460, &pure_ops);
+	for (int i = 0; i < PURE_STEPS; i++) {
+		uint32_t ack = step[i].ack ? step[i].ack : c->snd_max - t.iss - 1;
+
+		if (step[i].close) {
+			assert_int_equal(hare_tcp_send_bytes(c, pattern, 1000), 1000);
+			hare_tcp_shutdown(c);
+			lean_snap_take(&snap[i], r, c, &t, 0); /* what the app's calls sent */
+			ack = c->snd_max - t.iss - 1;   /* the FIN too (snd_max counts it) */
+		}
+		lean_corrupt = i == 1;
+		lean_send(r, &t, lean_layout, step[i].dts, t.snd_nxt, t.iss + 1 + ack, TH_A,
+			  step[i].wnd, NULL, 0);
+		lean_corrupt = false;
+		lean_snap_take(&snap[i], r, c, &t, 0);
+	}
+	ht_rig_free(r);
+}
+
+static void
+pure_ack_matches_full_path(void **state)
+{
+	struct lean_snap a[PURE_STEPS], b[PURE_STEPS];
+
+	fill_pattern();
+	pure_run(true, a);
+	pure_run(false, b);
+	for (int i = 0; i < PURE_STEPS; i++) {
+		printf("# step %d: snd_una +%u wnd %u cwnd %u rto %u t_rexmt %d out %u\n", i,
+		       a[i].snd_una, a[i].snd_wnd, a[i].cwnd, a[i].rto, a[i].t_rexmt, a[i].out_n);
+		assert_memory_equal(&a[i], &b[i], sizeof(a[i]));
+	}
+	assert_int_equal(a[1].drops, a[0].drops + 1); /* the bad checksum counted */
+	assert_int_equal(a[1].snd_una, a[0].snd_una);
+	assert_int_equal(a[3].head_skip - a[2].head_skip, 730); /* half an entry acked */
+	assert_true(a[0].out_n > 0);                /* the ACK released new data */
+	assert_int_equal(a[3].snd_wnd, 40000u << 7);
+	assert_int_equal(a[10].t_rexmt, -1);        /* all acknowledged: timer off */
+	assert_true(a[9].t_rexmt > 0);              /* data in flight: timer on */
+	assert_true(a[11].flags & TF_FIN_ACKED);    /* the general path took the FIN's ACK */
+	assert_int_equal(a[11].snd_una, 1 + 36500 + 1000 + 1);
+	assert_int_equal(a[12].buffered, 0);
+}
+
+/* The peer's FIN on a segment that otherwise looks like a pure ACK of new
+ * data (in order, no payload, the lean 32-byte header): never taken as a
+ * pure ACK. It acknowledges the data and closes the peer's side
+ * (ESTABLISHED -> CLOSE_WAIT, RCV.NXT past the FIN, RFC 9293 §3.10.7.4
+ * eighth step), and is acknowledged at once. */
+static void
+peer_fin_on_a_pure_ack(void **state)
+{
+	struct ht_rig *r = tt_rig();
+	struct hare_tcp_conn *c;
+	struct tt t;
+	struct tt_seg sg;
+	uint32_t rcv;
+	bool acked = false;
+
+	fill_pattern();
+	c = lean_open(r, &t, 515000, 4000, 3 * 1460);
+	rcv = c->rcv_nxt;
+	lean_send(r, &t, true, 1, t.snd_nxt, t.iss + 1 + 1460, TH_A | TH_F, 65535, NULL, 0);
+	assert_int_equal(c->state, HARE_TCP_CLOSE_WAIT);
+	assert_int_equal(c->rcv_nxt, rcv + 1);
+	assert_int_equal(c->snd_una, t.iss + 1 + 1460);
+	while (tt_recv(r, &sg))
+		if (sg.ack == rcv + 1)
+			acked = true;
+	assert_true(acked);
+	ht_rig_free(r);
+}
+
+/* The lean path's lookup (straight from the headers) follows the flow
+ * table: after an abort the same tuple's next ACK finds no connection
+ * (RFC 9293 §3.10.7.1: a RST answers it); a new connection of that tuple
+ * (in the freed slot) is found as itself, and an ACK of another tuple
+ * that has no connection gets a RST. */
+static void
+lean_lookup_follows_the_table(void **state)
+{
+	struct ht_rig *r = tt_rig();
+	struct hare_tcp_conn *c, *c2;
+	struct tt t, t3;
+	struct tt_seg sg;
+	uint64_t rx;
+
+	fill_pattern();
+	c = lean_open(r, &t, 111000, 3000, 2 * 1460);
+	lean_send(r, &t, true, 1, t.snd_nxt, t.iss + 1 + 1460, TH_A, 65535, NULL, 0);
+	assert_int_equal(c->snd_una, t.iss + 1 + 1460); /* taken */
+	hare_tcp_abort(c);
+	while (tt_recv(r, &sg))
+		;
+	assert_int_equal(hare_tcp_conn_count(r->w), 0);
+	lean_send(r, &t, true, 1, t.snd_nxt, t.iss + 1 + 2920, TH_A, 65535, NULL, 0);
+	assert_true(tt_recv(r, &sg));
+	assert_int_equal(sg.flags & TH_R, TH_R);
+	assert_int_equal(hare_tcp_conn_count(r->w), 0);
+	/* the same tuple again: a new connection in the freed slot */
+	tt_app.accepts = 0;
+	hare_tcp_test_fix_isn(r->w, 222000);
+	c2 = tt_open(&t, r, true, 8000);
+	assert_ptr_equal(c2, c);
+	while (tt_recv(r, &sg))
+		t.ts_recent = sg.tsval;
+	assert_int_equal(hare_tcp_send_bytes(c2, pattern, 1460), 1460);
+	while (tt_recv(r, &sg))
+		t.ts_recent = sg.tsval;
+	rx = r->w->stats.tcp_rx_segments;
+	lean_send(r, &t, true, 1, t.snd_nxt, t.iss + 1 + 1460, TH_A, 65535, NULL, 0);
+	assert_int_equal(c2->snd_una, t.iss + 1 + 1460);
+	assert_int_equal(r->w->stats.tcp_rx_segments, rx + 1);
+	/* another peer port: no connection */
+	t3 = t;
+	t3.pport = (uint16_t)(t.pport + 1);
+	lean_send(r, &t3, true, 1, t3.snd_nxt, t3.iss + 1 + 1460, TH_A, 65535, NULL, 0);
+	assert_true(tt_recv(r, &sg));
+	assert_int_equal(sg.flags & TH_R, TH_R);
+	assert_int_equal(sg.dport, t3.pport);
+	assert_int_equal(hare_tcp_conn_count(r->w), 1);
+	assert_int_equal(hare_tcp_state(c2), HARE_TCP_ESTABLISHED);
+	ht_rig_free(r);
 }
 
 /* The lean path's data case must match the full parse too: in-order
@@ -1624,6 +1816,9 @@ main(void)
 		cmocka_unit_test(direct_ack_matches_general_path),
 		cmocka_unit_test(acks_per_burst),
 		cmocka_unit_test(lean_ack_matches_full_path),
+		cmocka_unit_test(pure_ack_matches_full_path),
+		cmocka_unit_test(peer_fin_on_a_pure_ack),
+		cmocka_unit_test(lean_lookup_follows_the_table),
 		cmocka_unit_test(lean_data_matches_full_path),
 		cmocka_unit_test(lean_fin_matches_full_path),
 		cmocka_unit_test(lean_handshake_matches_full_path),

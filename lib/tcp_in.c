@@ -1357,6 +1357,44 @@ tcp_pure_ack_rtt(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t tsecr)
 		tcp_rtt_sample(w, c, r);
 }
 
+/* Whether an ACK of new data (0 < acked <= snd_max - snd_una, on a
+ * connection header prediction takes) needs no more of tcp_ack_new than
+ * tcp_ack_plain does: no backoff to reset, no SACK scoreboard, nothing of
+ * TF_PURE_ACK_OFF, timestamps echoed (TSecr 0 goes to tcp_ack_new's
+ * Karn timing), NewReno. */
+static __rte_always_inline bool
+tcp_ack_plain_ok(const struct hare_worker *w, const struct hare_tcp_conn *c, uint32_t tsecr)
+{
+	return !(c->flags & TF_PURE_ACK_OFF) && (c->opt & TO_TS) && tsecr != 0 &&
+	       c->rxt_shift == 0 && c->n_sack == 0 && w->tcp->cc == &tcp_cc_newreno;
+}
+
+/* tcp_ack_new's steps for such an ACK (tcp_ack_plain_ok), the others
+ * being no-ops then (FIN acked, SACK scoreboard, recovery, backoff
+ * reset); on_sent and output are the caller's. The send queue is freed
+ * after the congestion and timer steps, which do not read it (fewer
+ * values live across its loop). */
+static __rte_always_inline void
+tcp_ack_plain(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t ack, uint32_t acked,
+	      uint32_t tsecr)
+{
+	if (unlikely(tsecr != c->rtt_ecr))
+		tcp_pure_ack_rtt(w, c, tsecr);
+	c->rec_probes = 0;
+	c->snd_una = ack;
+	c->dupacks = 0;
+	tcp_newreno_on_ack(c, acked);
+	/* RFC 6298 §5.2/§5.3, with tcp_ack_new's same-millisecond skip */
+	if (ack == c->snd_max) {
+		c->t_rexmt = 0;
+	} else if (!(c->t_rexmt != 0 && c->rexmt_stamp == tcp_now(w) &&
+		     c->snd_max - ack > c->mss)) {
+		tcp_arm_rexmt_or_probe(w, c);
+		c->rexmt_stamp = tcp_now(w);
+	}
+	tcp_sndq_free_acked(c, acked);
+}
+
 /* The pure ACK for outstanding data, the commonest segment a sender gets
  * (FreeBSD tcp_input's header prediction, "pure ACK for outstanding
  * data"): ESTABLISHED, the segment in sequence with no payload, no FIN
@@ -1389,10 +1427,8 @@ tcp_pure_ack(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *m,
 	 * rxt_shift and n_sack zero: no backoff to reset, no scoreboard;
 	 * TSecr 0 (no echo) goes to tcp_ack_new's Karn timing. */
 	if (!(c->state == HARE_TCP_ESTABLISHED && !(th->tcp_flags & TH_FIN) && seq == c->rcv_nxt &&
-	      !(c->flags & TF_PURE_ACK_OFF) && c->snd_nxt == c->snd_max &&
-	      acked - 1 < c->snd_max - c->snd_una && wnd != 0 && (c->opt & TO_TS) &&
-	      SEQ_GEQ(tsval, c->ts_recent) && tsecr != 0 &&
-	      c->rxt_shift == 0 && c->n_sack == 0 && w->tcp->cc == &tcp_cc_newreno &&
+	      c->snd_nxt == c->snd_max && acked - 1 < c->snd_max - c->snd_una && wnd != 0 &&
+	      SEQ_GEQ(tsval, c->ts_recent) && tcp_ack_plain_ok(w, c, tsecr) &&
 	      w->cfg->tcp.keepalive_idle_ms == 0))
 		return false;
 	w->stats.tcp_rx_segments++;
@@ -1414,23 +1450,7 @@ tcp_pure_ack(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *m,
 		else
 			rte_pktmbuf_free(m);
 	}
-	/* tcp_ack_new; the send queue freed after the congestion and timer
-	 * steps, which do not read it (fewer values live across its loop) */
-	if (unlikely(tsecr != c->rtt_ecr))
-		tcp_pure_ack_rtt(w, c, tsecr);
-	c->rec_probes = 0;
-	c->snd_una = ack;
-	c->dupacks = 0;
-	tcp_newreno_on_ack(c, acked);
-	/* RFC 6298 §5.2/§5.3, with tcp_ack_new's same-millisecond skip */
-	if (ack == c->snd_max) {
-		c->t_rexmt = 0;
-	} else if (!(c->t_rexmt != 0 && c->rexmt_stamp == tcp_now(w) &&
-		     c->snd_max - ack > c->mss)) {
-		tcp_arm_rexmt_or_probe(w, c);
-		c->rexmt_stamp = tcp_now(w);
-	}
-	tcp_sndq_free_acked(c, acked);
+	tcp_ack_plain(w, c, ack, acked, tsecr);
 	if (unlikely(c->flags & TF_SENT_CB) || c->snd_buffered > c->snd_nxt - c->snd_una)
 		tcp_pure_ack_tail(w, c, acked);
 	return true;
@@ -1450,14 +1470,29 @@ tcp_fast_data_ok(const struct hare_tcp_conn *c, const struct tcp_seg *s)
  * the app closed from on_sent meanwhile (the connection is an orphan):
  * the caller then hands the segment to the slow path, whose answer to
  * data on a closed connection is a RST (RFC 9293 §3.10.4); it needs the
- * full parse's fields of s then. */
+ * full parse's fields of s then. plain (a constant): the ACK's steps by
+ * tcp_ack_plain when it applies (the lean path: a request carrying the
+ * ACK of the last response); the full path keeps tcp_ack_new, which the
+ * tests compare the lean path against. */
 static __rte_always_inline bool
 tcp_fast_data(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s, uint32_t wnd,
-	      bool ts_upd)
+	      bool ts_upd, const bool plain)
 {
 	tcp_fast_accept(w, c, s, wnd, ts_upd);
 	if (s->ack != c->snd_una) {
-		if (!tcp_ack_new(w, c, s, c->sacked)) {
+		if (plain && likely(tcp_ack_plain_ok(w, c, s->tsecr))) {
+			/* tcp_ack_new's work for it, on_sent included */
+			const uint32_t acked = s->ack - c->snd_una;
+
+			tcp_ack_plain(w, c, s->ack, acked, s->tsecr);
+			if (unlikely(c->flags & TF_SENT_CB)) {
+				c->ops->on_sent(c, acked);
+				if (c->flags & TF_DEAD) {
+					tcp_free_seg_mbuf(w, s); /* gone (the app aborted) */
+					return true;
+				}
+			}
+		} else if (!tcp_ack_new(w, c, s, c->sacked)) {
 			tcp_free_seg_mbuf(w, s); /* gone (the app aborted) */
 			return true;
 		}
@@ -1517,7 +1552,7 @@ tcp_input_conn(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s
 				return;
 			}
 		} else if (tcp_fast_data_ok(c, s)) {
-			if (!tcp_fast_data(w, c, s, wnd, ts_upd))
+			if (!tcp_fast_data(w, c, s, wnd, ts_upd, false))
 				tcp_slow_path(w, c, s);
 			return;
 		}
@@ -1692,7 +1727,8 @@ tcp_input_lean(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_
 		x->in_event = 1;
 		tcp_keepalive_touch(w, c);
 		if (unlikely(!tcp_fast_data(w, c, &s, wnd,
-					    (c->opt & TO_TS) && SEQ_LEQ(s.seq, c->last_ack_sent)))) {
+					    (c->opt & TO_TS) && SEQ_LEQ(s.seq, c->last_ack_sent),
+					    true))) {
 			tcp_lean_complete(&s, ip, th, hash, &t);
 			tcp_slow_path(w, c, &s);
 		}

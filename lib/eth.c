@@ -4,6 +4,7 @@
  * unicast seen in promiscuous mode, multicast, VLAN-tagged, unknown
  * ethertypes) is counted as drop_not_for_us.
  */
+#include <stddef.h>
 #include <string.h>
 #include <rte_byteorder.h>
 #include "hare_worker.h"
@@ -41,24 +42,30 @@ eth_input_general(struct hare_worker *w, struct rte_mbuf *m)
 	}
 }
 
+/* hare_eth_input reads 8 bytes from w->mac */
+_Static_assert(offsetof(struct hare_worker, mac) + 8 <= sizeof(struct hare_worker),
+	       "struct hare_worker: keep 2 bytes after mac (hare_eth_input reads 8)");
+
 void
 hare_eth_input(struct hare_worker *w, struct rte_mbuf *m)
 {
 	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-	uint32_t d0, m0;
-	uint16_t d1, m1;
+	/* the first six bytes in memory of a 64-bit word, either byte order */
+	const uint64_t mac_mask = rte_cpu_to_be_64(0xffffffffffff0000ull);
+	uint64_t d, mine;
 
-	/* the destination MAC against ours as a 32- and a 16-bit word */
-	memcpy(&d0, &eh->dst_addr, 4);
-	memcpy(&d1, (const char *)&eh->dst_addr + 4, 2);
-	memcpy(&m0, &w->mac, 4);
-	memcpy(&m1, (const char *)&w->mac + 4, 2);
+	/* the destination MAC against ours as one masked 64-bit word: the
+	 * frame's 8 bytes run into the source MAC, ours into the padding
+	 * after w->mac (struct hare_worker: a pointer follows), both
+	 * masked off */
+	memcpy(&d, &eh->dst_addr, 8);
+	memcpy(&mine, &w->mac, 8);
 	/* the usual frame, IPv4 to our MAC with the IPv4 header in the first
 	 * segment: IPv4's fast path inline, TCP a tail call, no frame of our
 	 * own (shorter frames: the general paths count them) */
 	if (likely(rte_pktmbuf_data_len(m) >= sizeof(*eh) + sizeof(struct rte_ipv4_hdr) &&
 		   eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4) &&
-		   ((d0 ^ m0) | (uint32_t)(d1 ^ m1)) == 0)) {
+		   ((d ^ mine) & mac_mask) == 0)) {
 		hare_ipv4_input_at(w, m, (const struct rte_ipv4_hdr *)(eh + 1));
 		return;
 	}

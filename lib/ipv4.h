@@ -34,9 +34,11 @@ void hare_ipv4_input_general(struct hare_worker *w, struct rte_mbuf *m);
 static inline bool
 hare_ipv4_martian_source(uint32_t src_be)
 {
-	uint32_t src = rte_be_to_cpu_32(src_be);
-
-	return src == 0 || src == 0xffffffffu || (src >> 28) == 0xe; /* 224/4 */
+	/* in network order as stored (no byte swap): 0 and all-ones are
+	 * the two values that give 1 or 0 when 1 is added; 224/4 is the
+	 * first octet's top nibble */
+	return (uint32_t)(src_be + 1) <= 1 ||
+	       (src_be & RTE_BE32(0xf0000000)) == RTE_BE32(0xe0000000); /* 224/4 */
 }
 
 /* hare_ipv4_input for a frame whose first segment holds the Ethernet and
@@ -51,14 +53,18 @@ static __rte_always_inline void
 hare_ipv4_input_at(struct hare_worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 {
 	const uint32_t total = rte_be_to_cpu_16(ip->total_length);
+	uint32_t fttp;
 	uint64_t cksum_flag;
 
-	if (likely(ip->version_ihl == 0x45 && ip->next_proto_id == IPPROTO_TCP &&
-		   ip->time_to_live != 0 &&
+	/* the fragment field, TTL and protocol as one little-endian word
+	 * (bytes: flags/offset high, offset low, TTL, protocol): take one
+	 * off the TTL byte (a TTL of 0 borrows from the protocol byte), then
+	 * no MF, offset 0 and protocol TCP are one masked compare */
+	memcpy(&fttp, &ip->fragment_offset, 4);
+	fttp = rte_le_to_cpu_32(fttp) - (1u << 16);
+	if (likely(ip->version_ihl == 0x45 && (fttp & 0xff00ff3fu) == (uint32_t)IPPROTO_TCP << 24 &&
 		   /* total >= 20 follows: pkt_len >= data_len >= 34 */
 		   total == rte_pktmbuf_pkt_len(m) - sizeof(struct rte_ether_hdr) &&
-		   !(ip->fragment_offset &
-		     RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) &&
 		   w->cfg->n_ips > 0 && w->cfg->ips[0].addr == ip->dst_addr &&
 		   !hare_ipv4_martian_source(ip->src_addr))) {
 		/* Trust the NIC only when it says GOOD or BAD (as the

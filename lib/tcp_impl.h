@@ -516,7 +516,9 @@ tcp_tuple_is(const struct tcp_tuple *t, uint64_t addrs, uint32_t ports)
 
 	memcpy(&a, t, 8);
 	memcpy(&p, (const char *)t + 8, 4);
-	return ((a ^ addrs) | (p ^ ports)) == 0;
+	/* two compares with memory operands: fewer registers than
+	 * folding both differences */
+	return a == addrs && p == ports;
 }
 
 /* tcp_flow_lookup for such header words, for a connection only: the conn,
@@ -658,14 +660,23 @@ tcp_set_ops(struct hare_tcp_conn *c, const struct hare_tcp_ops *ops)
 		c->flags &= ~TF_SENT_CB;
 }
 
+/* tcp_sndq_drop's rare case, out of line (tcp_in.c) */
+void tcp_sndq_drop_slow(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *q,
+			uint32_t bytes);
+
 /* Free the first `bytes` (> 0) of the send queue (snd_buffered already
  * reduced): whole entries go, the last one's front is skipped. The head,
  * cursor, meta offset and pool are kept in locals: the stash stores in
- * between would otherwise make each round reload them. */
+ * between would otherwise make each round reload them. out_of_line (a
+ * constant): an entry the stash's fast free refuses (still on the TX
+ * ring, not ours, the stash full) hands the rest of the work to
+ * tcp_sndq_drop_slow, so that the usual loop makes no call (fewer
+ * values to keep across one); tcp_sndq_drop_slow's own loop, without
+ * out_of_line, frees such entries in place. */
 static __rte_always_inline void
-tcp_sndq_drop(struct hare_tcp_conn *c, uint32_t bytes)
+tcp_sndq_drop_tpl(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t bytes,
+		  const bool out_of_line)
 {
-	struct hare_worker *const w = c->w;
 	const int meta_off = w->tcp->meta_off;
 	struct rte_mempool *const mp = w->pool;
 	struct rte_mbuf *q = c->sndq_head, *const cur = c->snd_cur;
@@ -682,8 +693,17 @@ tcp_sndq_drop(struct hare_tcp_conn *c, uint32_t bytes)
 			break;
 		}
 		bytes -= qlen;
-		next = mt->qnext;
-		hare_stash_free_seg(&w->stash, mp, q);
+		if (out_of_line) {
+			if (unlikely(!hare_stash_free_fast(&w->stash, mp, q))) {
+				tcp_sndq_drop_slow(w, c, q, bytes);
+				return;
+			}
+			/* q is only on the stash's array: its fields stay as they were */
+			next = mt->qnext;
+		} else {
+			next = mt->qnext;
+			hare_stash_free_seg(&w->stash, mp, q);
+		}
 		q = next;
 		if (bytes == 0)
 			break;
@@ -693,13 +713,20 @@ tcp_sndq_drop(struct hare_tcp_conn *c, uint32_t bytes)
 		c->sndq_tail = NULL;
 }
 
-/* Free the first `bytes` (> 0) of the send queue, acknowledged (every ACK
- * of new data: inline). */
 static __rte_always_inline void
-tcp_sndq_free_acked(struct hare_tcp_conn *c, uint32_t bytes)
+tcp_sndq_drop(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t bytes)
+{
+	tcp_sndq_drop_tpl(w, c, bytes, true);
+}
+
+/* Free the first `bytes` (> 0) of the send queue, acknowledged (every ACK
+ * of new data: inline). w is c's worker (c->w), passed in: the caller
+ * has it in a register already. */
+static __rte_always_inline void
+tcp_sndq_free_acked(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t bytes)
 {
 	c->snd_buffered -= bytes;
-	tcp_sndq_drop(c, bytes);
+	tcp_sndq_drop(w, c, bytes);
 }
 
 /* tcp_in.c helpers used elsewhere */

@@ -121,6 +121,34 @@ tcp_rx_cksum_good(const struct hare_worker *w, const struct rte_mbuf *m,
 #define TCP_OPT_NOP_NOP_TS RTE_BE32(0x0101080au)
 #define TCP_LEAN_HLEN (sizeof(struct rte_tcp_hdr) + 12)
 
+/* tcp_sndq_drop from entry q on, which the stash's fast free refused:
+ * q's bytes are already taken off bytes and snd_cur already compared
+ * with it. q is freed the general way, then the remaining bytes (if any)
+ * are dropped as tcp_sndq_drop does (snd_cur, read again there, is NULL
+ * if it was q, else the entry it was). */
+void
+tcp_sndq_drop_slow(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *q,
+		   uint32_t bytes)
+{
+	struct rte_mbuf *next = tcp_meta(w->tcp, q)->qnext;
+
+	hare_stash_free_seg_slow(&w->stash, w->pool, q);
+	c->sndq_head = next;
+	if (bytes != 0)
+		tcp_sndq_drop_tpl(w, c, bytes, false);
+	else if (next == NULL)
+		c->sndq_tail = NULL;
+}
+
+/* The software TCP checksum of a segment of any length, out of line: its
+ * vector sum would make every caller realign its stack and save the
+ * vector state (the pure ACK's constant length is summed inline). */
+static __rte_noinline bool
+tcp_rx_cksum_sw_ok(const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *th, uint32_t len)
+{
+	return hare_l4_cksum_ok(ip->src_addr, ip->dst_addr, IPPROTO_TCP, th, (uint16_t)len);
+}
+
 /* tcp_rx_cksum_good for a single-segment frame not yet stripped to its
  * TCP header th, len bytes of TCP segment (hare_tcp_input_lean) */
 static __rte_always_inline bool
@@ -138,7 +166,7 @@ tcp_rx_cksum_good_seg(const struct hare_worker *w, const struct rte_mbuf *m,
 	 * is four add-with-carry steps */
 	if (len == TCP_LEAN_HLEN)
 		return hare_l4_cksum_ok(ip->src_addr, ip->dst_addr, IPPROTO_TCP, th, TCP_LEAN_HLEN);
-	return hare_l4_cksum_ok(ip->src_addr, ip->dst_addr, IPPROTO_TCP, th, (uint16_t)len);
+	return tcp_rx_cksum_sw_ok(ip, th, len);
 }
 
 /* A segment's flow hash: the NIC's RSS hash when the stack has its key
@@ -576,7 +604,7 @@ tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg
 	}
 	data_acked = RTE_MIN(acked, c->snd_buffered);
 	if (data_acked)
-		tcp_sndq_free_acked(c, data_acked);
+		tcp_sndq_free_acked(w, c, data_acked);
 	if (c->n_sack)
 		tcp_sack_note_reordering(c, s->ack);
 	c->snd_una = s->ack;
@@ -1392,7 +1420,7 @@ tcp_ack_plain(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t ack, uint
 		tcp_arm_rexmt_or_probe(w, c);
 		c->rexmt_stamp = tcp_now(w);
 	}
-	tcp_sndq_free_acked(c, acked);
+	tcp_sndq_free_acked(w, c, acked);
 }
 
 /* The pure ACK for outstanding data, the commonest segment a sender gets
@@ -1414,9 +1442,8 @@ tcp_pure_ack(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *m,
 	const uint8_t *o = (const uint8_t *)(th + 1);
 	const uint32_t seq = rte_be_to_cpu_32(th->sent_seq);
 	const uint32_t ack = rte_be_to_cpu_32(th->recv_ack);
-	const uint32_t wnd = (uint32_t)rte_be_to_cpu_16(th->rx_win) << c->snd_wscale;
 	const uint32_t acked = ack - c->snd_una;
-	uint32_t v, e, tsval, tsecr;
+	uint32_t v, e, tsval, tsecr, wnd;
 
 	memcpy(&v, o + 4, 4);
 	memcpy(&e, o + 8, 4);
@@ -1427,7 +1454,10 @@ tcp_pure_ack(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *m,
 	 * rxt_shift and n_sack zero: no backoff to reset, no scoreboard;
 	 * TSecr 0 (no echo) goes to tcp_ack_new's Karn timing. */
 	if (!(c->state == HARE_TCP_ESTABLISHED && !(th->tcp_flags & TH_FIN) && seq == c->rcv_nxt &&
-	      c->snd_nxt == c->snd_max && acked - 1 < c->snd_max - c->snd_una && wnd != 0 &&
+	      /* window non-zero: the field's test (the shift is at most
+	       * 14, RFC 7323 §2.3); the scaled value is computed later,
+	       * one value fewer live across these tests */
+	      c->snd_nxt == c->snd_max && acked - 1 < c->snd_max - c->snd_una && th->rx_win != 0 &&
 	      SEQ_GEQ(tsval, c->ts_recent) && tcp_ack_plain_ok(w, c, tsecr) &&
 	      w->cfg->tcp.keepalive_idle_ms == 0))
 		return false;
@@ -1438,6 +1468,9 @@ tcp_pure_ack(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *m,
 		c->ts_recent = tsval;
 		c->ts_recent_age = tcp_now(w);
 	}
+	/* read again here (volatile: the compiler would keep the first
+	 * read live in a stack slot across the tests above) */
+	wnd = (uint32_t)rte_be_to_cpu_16(*(const volatile uint16_t *)&th->rx_win) << c->snd_wscale;
 	if (unlikely(wnd != c->snd_wnd))
 		tcp_set_snd_wnd(c, wnd);
 	c->snd_wl1 = seq;

@@ -1521,6 +1521,59 @@ send_in_place(void **state)
 	ht_rig_free(r);
 }
 
+/* An ACK covering a send-queue entry the driver still holds (refcnt 2):
+ * the stash's fast free refuses it and tcp_sndq_drop_slow drops our
+ * reference, then (all) goes on freeing the entries behind it or (exact)
+ * stops there. The queue, its byte count and the held frame's reference
+ * count come out right; no mbuf leaks (ht_rig_free). */
+static void
+ack_frees_held_entry(void **state)
+{
+	static uint8_t reply[200], more[50];
+
+	memset(reply, 'r', sizeof(reply));
+	memset(more, 'm', sizeof(more));
+	for (int all = 0; all < 2; all++) {
+		struct ht_rig *r = tt_rig();
+		struct hare_tcp_conn *c;
+		struct rte_mbuf *held;
+		struct tt t;
+		struct tt_seg sg;
+		uint32_t iss1;
+
+		listen_on(r, &tt_ops);
+		c = tt_open(&t, r, true, 6000);
+		iss1 = t.iss + 1;
+		assert_int_equal(hare_tcp_send_bytes(c, reply, sizeof(reply)), (int)sizeof(reply));
+		hare_worker_tx_flush(r->w);
+		held = ht_pop_tx(r);                 /* the driver keeps it */
+		assert_ptr_equal(held, c->sndq_head);
+		assert_int_equal(rte_mbuf_refcnt_read(held), 2);
+		/* a second entry behind it (the held one's room is not used) */
+		assert_int_equal(hare_tcp_send_bytes(c, more, sizeof(more)), (int)sizeof(more));
+		assert_ptr_not_equal(c->sndq_tail, held);
+		while (tt_recv(r, &sg))
+			t.ts_recent = sg.tsval;
+
+		t.rcv_nxt = iss1 + sizeof(reply) + (all ? sizeof(more) : 0);
+		tt_send_next(&t, TH_A, NULL, 0);
+		assert_int_equal(rte_mbuf_refcnt_read(held), 1); /* ours dropped */
+		if (all) {
+			assert_int_equal(c->snd_buffered, 0);
+			assert_null(c->sndq_head);
+			assert_null(c->sndq_tail);
+		} else {
+			assert_int_equal(c->snd_buffered, sizeof(more));
+			assert_non_null(c->sndq_head);
+			assert_ptr_not_equal(c->sndq_head, held);
+			assert_ptr_equal(c->sndq_head, c->sndq_tail);
+		}
+		assert_int_equal(c->snd_una, t.rcv_nxt);
+		rte_pktmbuf_free(held);              /* the driver is done */
+		ht_rig_free(r);
+	}
+}
+
 /* HARE_TCP_OPS_SENT_ON_REQUEST: on_sent only while the app asks for it
  * (hare_tcp_want_sent); without the flag, on every ACK of new data. */
 static void
@@ -1825,6 +1878,7 @@ main(void)
 		cmocka_unit_test(direct_synack_matches_general_path),
 		cmocka_unit_test(reply_carries_the_ack),
 		cmocka_unit_test(send_in_place),
+		cmocka_unit_test(ack_frees_held_entry),
 		cmocka_unit_test(sent_on_request),
 		cmocka_unit_test(send_summed),
 		cmocka_unit_test(syn_options_linux_layout),

@@ -341,6 +341,62 @@ ipv4_ttl(void **state)
 	ht_rig_free(r);
 }
 
+/* hare_ipv4_martian_source (RFC 1122 §3.2.1.3) on the edges of each
+ * range it refuses (it tests network-order words without a swap). */
+static void
+ipv4_martian_source_edges(void **state)
+{
+	static const char *bad[] = {"0.0.0.0", "255.255.255.255", "224.0.0.0", "239.255.255.255"};
+	static const char *good[] = {"0.0.0.1", "1.0.0.0", "255.255.255.254", "223.255.255.255",
+				     "240.0.0.0", "198.18.0.2", "127.0.0.1", "254.255.255.255"};
+
+	(void)state;
+	for (unsigned i = 0; i < RTE_DIM(bad); i++)
+		assert_true(hare_ipv4_martian_source(ht_ip(bad[i])));
+	for (unsigned i = 0; i < RTE_DIM(good); i++)
+		assert_false(hare_ipv4_martian_source(ht_ip(good[i])));
+}
+
+/* TCP datagrams the inline fast path (hare_ipv4_input_at) must leave to
+ * the general checks: TTL 0, and fragments, alone and together (TTL 0
+ * with offset 1: the fast path's folded test takes one off the TTL byte,
+ * which must not make such a fragment look whole). Each is dropped under
+ * its counter and never reaches TCP (no RST either). */
+static void
+ipv4_tcp_fast_path_refusals(void **state)
+{
+	static const struct { uint8_t ttl; uint16_t frag; } cases[] = {
+		{0, 0}, {0, RTE_IPV4_HDR_DF_FLAG}, {0, 1}, {0, RTE_IPV4_HDR_DF_FLAG | 1},
+		{0, RTE_IPV4_HDR_MF_FLAG}, {64, RTE_IPV4_HDR_MF_FLAG}, {64, 1},
+		{1, RTE_IPV4_HDR_DF_FLAG | 0x1fff}, {255, 0x100},
+	};
+	struct ht_rig *r = rig();
+	uint8_t f[256], tcp[20] = {0x9c, 0x40, 0x1f, 0x90};
+	uint64_t ttl = 0, frag = 0;
+
+	(void)state;
+	tcp[12] = 5 << 4; /* data offset 20 bytes */
+	tcp[13] = 0x10;   /* ACK */
+	for (unsigned i = 0; i < RTE_DIM(cases); i++) {
+		size_t n = ht_build_ipv4(f, "198.18.0.2", "198.18.0.1", IPPROTO_TCP, tcp, sizeof(tcp));
+
+		IPH(f)->time_to_live = cases[i].ttl;
+		IPH(f)->fragment_offset = rte_cpu_to_be_16(cases[i].frag);
+		ht_ipv4_fix_cksum(f);
+		ht_input(r, f, n);
+		if (cases[i].ttl == 0)
+			ttl++;
+		else
+			frag++;
+		assert_int_equal(ht_drops(r), i + 1);
+	}
+	assert_int_equal(r->w->stats.drop_ttl, ttl);
+	assert_int_equal(r->w->stats.drop_ip_fragment, frag);
+	assert_int_equal(r->w->stats.tcp_rx_segments, 0);
+	assert_int_equal(r->n_tx, 0);
+	ht_rig_free(r);
+}
+
 /* Destinations that are not one of ours, including broadcasts. */
 static void
 ipv4_not_our_address_dropped(void **state)
@@ -752,6 +808,8 @@ main(void)
 		cmocka_unit_test(ipv4_rx_checksum_offload_flags),
 		cmocka_unit_test(ipv4_options_accepted_for_every_ihl),
 		cmocka_unit_test(ipv4_ttl),
+		cmocka_unit_test(ipv4_tcp_fast_path_refusals),
+		cmocka_unit_test(ipv4_martian_source_edges),
 		cmocka_unit_test(ipv4_not_our_address_dropped),
 		cmocka_unit_test(ipv4_martian_source_dropped),
 		cmocka_unit_test(ipv4_fragments_dropped),

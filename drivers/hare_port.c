@@ -264,6 +264,7 @@ hare_port_open(struct hare_port *p, uint16_t port_id, const struct hare_port_con
 		goto fail_close;
 	}
 	p->started = true;
+	p->pmd_held = hare_port_mbufs_in_use(p);
 	rc = conf->promisc ? rte_eth_promiscuous_enable(port_id) :
 			     rte_eth_promiscuous_disable(port_id);
 	if (rc < 0 && rc != -ENOTSUP && conf->promisc)
@@ -357,12 +358,21 @@ hare_port_close(struct hare_port *p)
 {
 	unsigned in_use;
 
-	if (p->started)
+	if (p->started) {
+		/* frames sent but not yet reclaimed by the PMD (net_af_xdp
+		 * reclaims the last burst's only at the next TX call): give
+		 * it that call, so they are back before the count below */
+		for (uint16_t q = 0; q < p->n_queues; q++) {
+			rte_eth_tx_done_cleanup(p->port_id, q, 0);
+			rte_eth_tx_burst(p->port_id, q, NULL, 0);
+		}
 		rte_eth_dev_stop(p->port_id);
+	}
 	p->started = false;
 	/* close releases the queues and the mbufs still in the RX rings */
 	rte_eth_dev_close(p->port_id);
 	in_use = hare_port_mbufs_in_use(p);
+	p->pmd_kept = in_use >= p->pmd_held ? p->pmd_held : 0;
 	free_pools(p);
-	return in_use;
+	return in_use - p->pmd_kept;
 }

@@ -307,7 +307,13 @@ hare_app_main(struct hare_app *app, int argc, char **argv)
 	release_workers(r);
 	in_use = hare_port_close(&r->port);
 	printf("mbufs_in_use %u\n", in_use);
+	if (r->port.pmd_kept != 0)
+		printf("mbufs_kept_by_pmd %u\n", r->port.pmd_kept);
 	fflush(stdout);
+	if (r->port.pmd_kept != 0)
+		fprintf(stderr, "%s: the %s PMD kept the %u mbufs of its RX rings through close "
+			"(it took them at start; not hare's leak)\n", prog, r->port.driver,
+			r->port.pmd_kept);
 	if (in_use != 0)
 		fprintf(stderr, "%s: %u mbufs were not returned to the pools at exit (a leak: "
 			"please report it with the counters above)\n", prog, in_use);

@@ -21,6 +21,8 @@
  *                                  (label "final"); a "port_*" group follows
  *                                  with the PMD's own counters
  *   mbufs_in_use N                 at exit, after the port closed (0 = no leak)
+ *   mbufs_kept_by_pmd N            then, when the PMD kept its RX rings' mbufs
+ *                                  through close (net_af_xdp): not counted above
  * Everything else (notes, warnings, errors) goes to stderr.
  */
 #ifndef HARE_APP_H

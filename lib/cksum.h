@@ -226,23 +226,4 @@ hare_ipv4_hdr_cksum20_ok(const void *ip)
 	return hare_sum_verifies((a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32) + c);
 }
 
-/* The checksum field value for a 20-byte IPv4 header whose checksum field
- * is 0 (RFC 791 §3.1; what rte_ipv4_cksum() returns for IHL 5). */
-static inline uint16_t
-hare_ipv4_hdr_cksum20(const void *ip)
-{
-	uint64_t a, b, sum;
-	uint32_t c;
-
-	memcpy(&a, ip, 8);
-	memcpy(&b, (const uint8_t *)ip + 8, 8);
-	memcpy(&c, (const uint8_t *)ip + 16, 4);
-	/* five 32-bit halves: no 64-bit overflow, so no carries to chase */
-	sum = (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32) + c;
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 #endif

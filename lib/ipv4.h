@@ -164,8 +164,7 @@ hare_ipv4_fill(struct hare_worker *w, struct rte_mbuf *m, struct rte_ipv4_hdr *i
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
 	} else {
 		/* RFC 791 §3.1 / RFC 1071: summed from the values just written
-		 * rather than read back (the same sum as
-		 * hare_ipv4_hdr_cksum20(ip); the test harness checks it) */
+		 * rather than read back (the test harness checks it) */
 		uint64_t sum = (uint64_t)vt + tl + id + df + tp + src + dst;
 
 		sum = (sum & 0xffff) + (sum >> 16);

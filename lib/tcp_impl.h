@@ -397,27 +397,17 @@ tcp_rcv_window(const struct hare_tcp_conn *c, const struct hare_worker *w)
 		 * rcv_adv - rcv_nxt never exceeds buf) */
 		if (likely(used == 0))
 			return buf;
-		/* an app that acknowledges what it read in batches
-		 * (hare_tcp_recved): below, without the clamp the scale
-		 * makes unneeded, and win != buf as used > 0 */
-		win = used >= buf ? 0 : buf - used;
-		cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-		if (win <= cur || win - cur < RTE_MIN(buf / 2, (uint32_t)c->rcv_mss))
-			return cur;
-		return win;
-	}
-	win = used >= buf ? 0 : buf - used;
-	if (unlikely(w->tcp->mem_pressure)) {
+	} else if (w->tcp->mem_pressure) {
 		/* keep what was promised, promise nothing more (tcp_timer.c) */
 		return SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	}
+	win = used >= buf ? 0 : buf - used;
 	if (win > (65535u << c->rcv_wscale))
 		win = 65535u << c->rcv_wscale;
 	cur = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	if (win < cur)
+	/* never shrink the right edge; receiver SWS avoidance */
+	if (win <= cur || (win - cur < RTE_MIN(buf / 2, (uint32_t)c->rcv_mss) && win != buf))
 		return cur;
-	if (win > cur && win - cur < RTE_MIN(buf / 2, (uint32_t)c->rcv_mss) && win != buf)
-		win = cur;
 	return win;
 }
 
@@ -438,57 +428,10 @@ tcp_crc32c(uint32_t data, uint32_t init)
 
 /* The flow hash: the NIC's Toeplitz (computed in software for tuples we
  * originate) when an RSS key is set, else CRC32 of the tuple (three
- * SSE4.2 crc32 instructions). Inline with the lookup: both run for every
- * segment. */
-static inline uint32_t
-tcp_flow_hash(const struct hare_tcp_ctx *x, const struct tcp_tuple *t)
-{
-	uint32_t h;
-
-	if (x->rss_key)
-		return tcp_flow_hash_rss(x, t);
-	h = tcp_crc32c(t->raddr, 0x9e3779b9u);
-	h = tcp_crc32c(t->laddr, h);
-	return tcp_crc32c(((uint32_t)t->rport << 16) | t->lport, h);
-}
-
-static inline bool
-tcp_tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
-{
-	uint64_t a0, b0;
-	uint32_t a1, b1;
-
-	memcpy(&a0, a, 8); memcpy(&b0, b, 8);
-	memcpy(&a1, (const char *)a + 8, 4); memcpy(&b1, (const char *)b + 8, 4);
-	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-}
-
-/* The ref (see struct tcp_slot) for tuple t, or 0. Linear probing; the
- * full hash in the slot filters before the tuple is compared. */
-static inline uint32_t
-tcp_flow_lookup(const struct hare_tcp_ctx *x, uint32_t hash, const struct tcp_tuple *t)
-{
-	uint32_t i = hash & x->slot_mask;
-
-	for (;;) {
-		const struct tcp_slot *s = &x->slots[i];
-
-		if (s->ref == 0)
-			return 0;
-		if (s->hash == hash) {
-			const struct tcp_tuple *st = (s->ref & TCP_REF_TW) ?
-				&x->tw[(s->ref & ~TCP_REF_TW) - 1].t : &x->conns[s->ref - 1].t;
-
-			if (likely(tcp_tuple_eq(st, t)))
-				return s->ref;
-		}
-		i = (i + 1) & x->slot_mask;
-	}
-}
-/* The flow hash of tcp_flow_hash from the tuple's two words as a
- * received segment holds them (struct tcp_tuple's layout: the IPv4
- * source and destination, then the TCP source and destination ports),
- * read straight from the headers. */
+ * SSE4.2 crc32 instructions), from the tuple's two words as a received
+ * segment holds them (struct tcp_tuple's layout: the IPv4 source and
+ * destination, then the TCP source and destination ports). Inline with
+ * the lookup: both run for every segment. */
 static __rte_always_inline uint32_t
 tcp_flow_hash_hdr(const struct hare_tcp_ctx *x, uint64_t addrs, uint32_t ports)
 {
@@ -521,13 +464,63 @@ tcp_tuple_is(const struct tcp_tuple *t, uint64_t addrs, uint32_t ports)
 	return a == addrs && p == ports;
 }
 
+/* A tuple's two words (tcp_flow_hash_hdr's form) */
+static __rte_always_inline void
+tcp_tuple_words(const struct tcp_tuple *t, uint64_t *addrs, uint32_t *ports)
+{
+	memcpy(addrs, t, 8);
+	memcpy(ports, (const char *)t + 8, 4);
+}
+
+static inline uint32_t
+tcp_flow_hash(const struct hare_tcp_ctx *x, const struct tcp_tuple *t)
+{
+	uint64_t addrs;
+	uint32_t ports;
+
+	tcp_tuple_words(t, &addrs, &ports);
+	return tcp_flow_hash_hdr(x, addrs, ports);
+}
+
+/* The ref (see struct tcp_slot) for the tuple in these header words, or
+ * 0. Linear probing; the full hash in the slot filters before the tuple
+ * is compared. */
+static __rte_always_inline uint32_t
+tcp_flow_probe(const struct hare_tcp_ctx *x, uint32_t hash, uint64_t addrs, uint32_t ports)
+{
+	for (uint32_t i = hash & x->slot_mask;; i = (i + 1) & x->slot_mask) {
+		const struct tcp_slot *s = &x->slots[i];
+		const struct tcp_tuple *st;
+
+		if (s->ref == 0)
+			return 0;
+		if (s->hash != hash)
+			continue;
+		st = (s->ref & TCP_REF_TW) ? &x->tw[(s->ref & ~TCP_REF_TW) - 1].t :
+					     &x->conns[s->ref - 1].t;
+		if (likely(tcp_tuple_is(st, addrs, ports)))
+			return s->ref;
+	}
+}
+
+/* The ref for tuple t, or 0 */
+static inline uint32_t
+tcp_flow_lookup(const struct hare_tcp_ctx *x, uint32_t hash, const struct tcp_tuple *t)
+{
+	uint64_t addrs;
+	uint32_t ports;
+
+	tcp_tuple_words(t, &addrs, &ports);
+	return tcp_flow_probe(x, hash, addrs, ports);
+}
+
 /* tcp_flow_lookup for such header words, for a connection only: the conn,
  * or NULL when none (no entry, or a TIME_WAIT one). */
 static __rte_always_inline struct hare_tcp_conn *
 tcp_flow_lookup_conn(const struct hare_tcp_ctx *x, uint32_t hash, uint64_t addrs, uint32_t ports)
 {
-	uint32_t i = hash & x->slot_mask;
-	const struct tcp_slot *s0 = &x->slots[i];
+	const struct tcp_slot *s0 = &x->slots[hash & x->slot_mask];
+	uint32_t ref;
 
 	/* the usual case first: the home slot holds the connection. A ref
 	 * r with (int32_t)(r - 1) >= 0 is a connection's (not 0, not
@@ -538,19 +531,8 @@ tcp_flow_lookup_conn(const struct hare_tcp_ctx *x, uint32_t hash, uint64_t addrs
 		if (likely(tcp_tuple_is(&c->t, addrs, ports)))
 			return c;
 	}
-	for (;; i = (i + 1) & x->slot_mask) {
-		const struct tcp_slot *s = &x->slots[i];
-		const struct tcp_tuple *st;
-
-		if (s->ref == 0)
-			return NULL;
-		if (s->hash != hash)
-			continue;
-		st = (s->ref & TCP_REF_TW) ? &x->tw[(s->ref & ~TCP_REF_TW) - 1].t :
-					     &x->conns[s->ref - 1].t;
-		if (tcp_tuple_is(st, addrs, ports))
-			return (s->ref & TCP_REF_TW) ? NULL : &x->conns[s->ref - 1];
-	}
+	ref = tcp_flow_probe(x, hash, addrs, ports);
+	return (ref == 0 || (ref & TCP_REF_TW)) ? NULL : &x->conns[ref - 1];
 }
 int tcp_flow_insert(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref);
 void tcp_flow_remove(struct hare_tcp_ctx *x, uint32_t hash, uint32_t ref);

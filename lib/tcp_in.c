@@ -100,20 +100,30 @@ tcp_cksum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 	return sum == 0xffff;
 }
 
-/* The received segment's checksum verdict. Never trust an unverified
+/* The NIC's verdict on the received segment's checksum: 1 verified, 0
+ * bad, -1 none given (software then). Never trust an unverified
  * checksum; NONE (virtio/vhost: the peer left a partial checksum for
  * "hardware", the data itself is intact) counts as verified, as DPDK's
  * mbuf API defines it. */
-static __rte_always_inline bool
-tcp_rx_cksum_good(const struct hare_worker *w, const struct rte_mbuf *m,
-		  const struct rte_ipv4_hdr *ip)
+static __rte_always_inline int
+tcp_rx_cksum_nic(const struct hare_worker *w, const struct rte_mbuf *m)
 {
 	const uint64_t ck = (w->offloads & HARE_OFFLOAD_RX_CKSUM) ?
 		(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) : 0;
 
 	if (ck == RTE_MBUF_F_RX_L4_CKSUM_GOOD || ck == RTE_MBUF_F_RX_L4_CKSUM_NONE)
-		return true;
-	return ck != RTE_MBUF_F_RX_L4_CKSUM_BAD && tcp_cksum_ok(m, ip);
+		return 1;
+	return ck == RTE_MBUF_F_RX_L4_CKSUM_BAD ? 0 : -1;
+}
+
+/* The checksum verdict: the NIC's (tcp_rx_cksum_nic), else software */
+static __rte_always_inline bool
+tcp_rx_cksum_good(const struct hare_worker *w, const struct rte_mbuf *m,
+		  const struct rte_ipv4_hdr *ip)
+{
+	const int nic = tcp_rx_cksum_nic(w, m);
+
+	return nic >= 0 ? nic : tcp_cksum_ok(m, ip);
 }
 
 /* The option block of a segment as Linux and hare send them after the
@@ -155,13 +165,10 @@ static __rte_always_inline bool
 tcp_rx_cksum_good_seg(const struct hare_worker *w, const struct rte_mbuf *m,
 		      const struct rte_ipv4_hdr *ip, const struct rte_tcp_hdr *th, uint32_t len)
 {
-	const uint64_t ck = (w->offloads & HARE_OFFLOAD_RX_CKSUM) ?
-		(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) : 0;
+	const int nic = tcp_rx_cksum_nic(w, m);
 
-	if (ck == RTE_MBUF_F_RX_L4_CKSUM_GOOD || ck == RTE_MBUF_F_RX_L4_CKSUM_NONE)
-		return true;
-	if (ck == RTE_MBUF_F_RX_L4_CKSUM_BAD)
-		return false;
+	if (nic >= 0)
+		return nic;
 	/* the usual 32-byte pure ACK with its length a constant: the sum
 	 * is four add-with-carry steps */
 	if (len == TCP_LEAN_HLEN)
@@ -554,6 +561,55 @@ tcp_fin(struct hare_worker *w, struct hare_tcp_conn *c)
 	}
 }
 
+/* An RTT sample from an echoed TSval (RFC 7323 §4.1): now on our TSval
+ * clock minus the echo; one from the future or 10 minutes old is none. */
+static inline void
+tcp_rtt_ts_sample(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t tsecr)
+{
+	uint32_t r = tcp_now(w) + c->ts_offset - tsecr;
+
+	if ((int32_t)r >= 0 && r < 600000)
+		tcp_rtt_sample(w, c, r);
+}
+
+/* The sample of a TSecr not seen before (tcp_ack_new: one per echoed
+ * TSval), out of line: the ACKs of one flight echo the same value. */
+static __rte_noinline void
+tcp_rtt_new_echo(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t tsecr)
+{
+	c->rtt_ecr = tsecr;
+	tcp_rtt_ts_sample(w, c, tsecr);
+}
+
+/* RFC 7323 §4.3: TS.Recent from an acceptable segment (PAWS passed) that
+ * covers Last.ACK.sent. */
+static __rte_always_inline void
+tcp_ts_recent_take(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t seq, uint32_t tsval)
+{
+	if (SEQ_LEQ(seq, c->last_ack_sent)) {
+		c->ts_recent = tsval;
+		c->ts_recent_age = tcp_now(w);
+	}
+}
+
+/* RFC 6298 §5.2/§5.3 after an ACK of new data: the timer off when all is
+ * acknowledged (a persisting one stays), else restarted. The restart is
+ * skipped when an ACK already restarted the plain timer (timer_plain: no
+ * backoff, probe or recovery) in this millisecond with more than a
+ * segment in flight: the deadline (ms resolution) would be the same. */
+static __rte_always_inline void
+tcp_ack_timer(struct hare_worker *w, struct hare_tcp_conn *c, bool timer_plain)
+{
+	if (c->snd_una == c->snd_max) {
+		if (!(c->flags & TF_PERSIST))
+			c->t_rexmt = 0;
+	} else if (!(timer_plain && c->t_rexmt != 0 && c->rexmt_stamp == tcp_now(w) &&
+		     c->snd_max - c->snd_una > c->mss)) {
+		tcp_arm_rexmt_or_probe(w, c);
+		c->rexmt_stamp = tcp_now(w);
+	}
+}
+
 /* A new send window from the fast path (non-zero: no persist exit). */
 static inline void
 tcp_set_snd_wnd(struct hare_tcp_conn *c, uint32_t wnd)
@@ -581,13 +637,8 @@ tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg
 	 * value, and taking each would weigh one RTT many times over
 	 * (RFC 7323 Appendix G); the first has the freshest measurement. */
 	if ((c->opt & TO_TS) && s->has_ts && s->tsecr != 0) {
-		if (s->tsecr != c->rtt_ecr) {
-			uint32_t r = tcp_now(w) + c->ts_offset - s->tsecr;
-
-			c->rtt_ecr = s->tsecr;
-			if ((int32_t)r >= 0 && r < 600000)
-				tcp_rtt_sample(w, c, r);
-		}
+		if (s->tsecr != c->rtt_ecr)
+			tcp_rtt_new_echo(w, c, s->tsecr);
 	} else if ((c->flags & TF_RTT_TIMING) && SEQ_GT(s->ack, c->rtt_seq)) {
 		c->flags &= ~TF_RTT_TIMING;
 		tcp_rtt_sample(w, c, tcp_now(w) - c->rtt_start);
@@ -640,17 +691,7 @@ tcp_ack_new(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg
 			tcp_sack_recovery(w, c, delivered); /* holes left: IsLost? */
 	}
 
-	if (c->snd_una == c->snd_max) {
-		if (!(c->flags & TF_PERSIST))
-			c->t_rexmt = 0;
-	} else if (!(timer_plain && c->t_rexmt != 0 && c->rexmt_stamp == tcp_now(w) &&
-		     c->snd_max - c->snd_una > c->mss)) {
-		/* RFC 6298 §5.3 restart. Skipped when an ACK already restarted
-		 * the plain timer in this millisecond with more than a segment
-		 * in flight: the deadline (ms resolution) would be the same. */
-		tcp_arm_rexmt_or_probe(w, c);
-		c->rexmt_stamp = tcp_now(w);
-	}
+	tcp_ack_timer(w, c, timer_plain);
 
 	if (data_acked && (c->flags & (TF_SENT_CB | TF_ORPHAN)) == TF_SENT_CB &&
 	    c->state != HARE_TCP_SYN_RCVD) {
@@ -895,12 +936,8 @@ tcp_established_passive(struct hare_worker *w, struct hare_tcp_conn *c)
 static bool
 tcp_synrcvd_ack(struct hare_worker *w, struct hare_tcp_conn *c, const struct tcp_seg *s)
 {
-	if ((c->opt & TO_TS) && s->has_ts && s->tsecr != 0) {
-		uint32_t r = tcp_now(w) + c->ts_offset - s->tsecr;
-
-		if ((int32_t)r >= 0 && r < 600000)
-			tcp_rtt_sample(w, c, r);
-	}
+	if ((c->opt & TO_TS) && s->has_ts && s->tsecr != 0)
+		tcp_rtt_ts_sample(w, c, s->tsecr);
 	c->snd_una = c->iss + 1;
 	c->snd_wnd = s->wnd << c->snd_wscale;
 	c->max_sndwnd = c->snd_wnd;
@@ -1079,11 +1116,8 @@ tcp_slow_path_ack(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg
 		goto drop;
 
 	/* RFC 7323 §4.3: remember TSval when the segment covers Last.ACK.sent */
-	if ((c->opt & TO_TS) && s->has_ts && SEQ_GEQ(s->tsval, c->ts_recent) &&
-	    SEQ_LEQ(s->seq, c->last_ack_sent)) {
-		c->ts_recent = s->tsval;
-		c->ts_recent_age = tcp_now(w);
-	}
+	if ((c->opt & TO_TS) && s->has_ts && SEQ_GEQ(s->tsval, c->ts_recent))
+		tcp_ts_recent_take(w, c, s->seq, s->tsval);
 
 	/* sixth, URG: urgent data is delivered inline as ordinary bytes */
 
@@ -1158,12 +1192,8 @@ tcp_input_syn_sent(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_se
 	tcp_syn_options(w, c, s, true);
 	x->cc->init(c);
 	if (s->flags & TH_ACK) {
-		if ((c->opt & TO_TS) && s->tsecr != 0) {
-			uint32_t r = tcp_now(w) + c->ts_offset - s->tsecr;
-
-			if ((int32_t)r >= 0 && r < 600000)
-				tcp_rtt_sample(w, c, r);
-		}
+		if ((c->opt & TO_TS) && s->tsecr != 0)
+			tcp_rtt_ts_sample(w, c, s->tsecr);
 		c->snd_una = s->ack;
 		c->snd_wnd = s->wnd; /* SYN segments' windows are never scaled */
 		c->max_sndwnd = c->snd_wnd;
@@ -1373,18 +1403,6 @@ tcp_pure_ack_tail(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t acked
 		tcp_reap_zombies(x);
 }
 
-/* tcp_ack_new's RTT sample from a new TSecr (RFC 7323 §4.1), out of line:
- * the ACKs of one flight echo the same TSval, so one in a flight calls it. */
-static __rte_noinline void
-tcp_pure_ack_rtt(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t tsecr)
-{
-	uint32_t r = tcp_now(w) + c->ts_offset - tsecr;
-
-	c->rtt_ecr = tsecr;
-	if ((int32_t)r >= 0 && r < 600000)
-		tcp_rtt_sample(w, c, r);
-}
-
 /* Whether an ACK of new data (0 < acked <= snd_max - snd_una, on a
  * connection header prediction takes) needs no more of tcp_ack_new than
  * tcp_ack_plain does: no backoff to reset, no SACK scoreboard, nothing of
@@ -1407,19 +1425,12 @@ tcp_ack_plain(struct hare_worker *w, struct hare_tcp_conn *c, uint32_t ack, uint
 	      uint32_t tsecr)
 {
 	if (unlikely(tsecr != c->rtt_ecr))
-		tcp_pure_ack_rtt(w, c, tsecr);
+		tcp_rtt_new_echo(w, c, tsecr);
 	c->rec_probes = 0;
 	c->snd_una = ack;
 	c->dupacks = 0;
 	tcp_newreno_on_ack(c, acked);
-	/* RFC 6298 §5.2/§5.3, with tcp_ack_new's same-millisecond skip */
-	if (ack == c->snd_max) {
-		c->t_rexmt = 0;
-	} else if (!(c->t_rexmt != 0 && c->rexmt_stamp == tcp_now(w) &&
-		     c->snd_max - ack > c->mss)) {
-		tcp_arm_rexmt_or_probe(w, c);
-		c->rexmt_stamp = tcp_now(w);
-	}
+	tcp_ack_timer(w, c, true); /* TF_PERSIST is among TF_PURE_ACK_OFF */
 	tcp_sndq_free_acked(w, c, acked);
 }
 
@@ -1464,10 +1475,7 @@ tcp_pure_ack(struct hare_worker *w, struct hare_tcp_conn *c, struct rte_mbuf *m,
 	w->stats.tcp_rx_segments++;
 	/* tcp_fast_accept: TS.Recent at the left edge (RFC 7323 §4.3), the
 	 * send window (RFC 9293 §3.10.7.4: seq == rcv_nxt >= snd_wl1) */
-	if (SEQ_LEQ(seq, c->last_ack_sent)) {
-		c->ts_recent = tsval;
-		c->ts_recent_age = tcp_now(w);
-	}
+	tcp_ts_recent_take(w, c, seq, tsval);
 	/* read again here (volatile: the compiler would keep the first
 	 * read live in a stack slot across the tests above) */
 	wnd = (uint32_t)rte_be_to_cpu_16(*(const volatile uint16_t *)&th->rx_win) << c->snd_wscale;
@@ -1657,10 +1665,7 @@ tcp_lean_fin(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_seg *s)
 	    s->ack != c->snd_max || c->snd_nxt != c->snd_max ||
 	    !(c->opt & TO_TS) || SEQ_LT(s->tsval, c->ts_recent))
 		return false;
-	if (SEQ_LEQ(s->seq, c->last_ack_sent)) {
-		c->ts_recent = s->tsval;
-		c->ts_recent_age = tcp_now(w);
-	}
+	tcp_ts_recent_take(w, c, s->seq, s->tsval);
 	c->snd_una = s->ack;
 	c->rcv_nxt++;
 	c->flags |= TF_FIN_ACKED | TF_RCVD_FIN;
@@ -1698,10 +1703,7 @@ tcp_lean_handshake(struct hare_worker *w, struct hare_tcp_conn *c, struct tcp_se
 		return true;
 	}
 	c->dupacks = 0; /* tcp_ack's "ack == snd_una, nothing in flight" */
-	if (SEQ_LEQ(s->seq, c->last_ack_sent)) {
-		c->ts_recent = s->tsval;
-		c->ts_recent_age = tcp_now(w);
-	}
+	tcp_ts_recent_take(w, c, s->seq, s->tsval);
 	tcp_free_seg_mbuf(w, s);
 	tcp_finish(w, c);
 	return true;
